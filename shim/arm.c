@@ -1,0 +1,178 @@
+/* arm.c - arming, disarming and releasing one socket.
+ *
+ * Arming = SO_LINGER {l_onoff=1, l_linger=0}: when the last reference to the
+ * socket is closed, however that happens (close, exit, kill -9), the kernel
+ * aborts the connection with RST instead of the orderly FIN (RFC 793 "abort";
+ * Linux tcp_close(): "sk->sk_lingertime == 0 -> tcp_disconnect -> send active
+ * reset").  Disarming restores what the program itself set (default {0,0})
+ * just before a close the program made on purpose, so that close is graceful.
+ */
+#include "state.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+
+ac_entry ac_entry_new(ac_entry flags)
+{
+	unsigned ep = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	return ac_entry_with_epoch(flags, ep);
+}
+
+bool ac_arm(int fd)
+{
+	static const struct linger abort_on_close = {1, 0};
+	int saved = errno;
+	bool ok = ac_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close,
+				     sizeof abort_on_close) == 0;
+	errno = saved;
+	return ok;
+}
+
+void ac_disarm(int fd, ac_entry e)
+{
+	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(e)};
+	/* A program that asked for {1,0} itself wants its close to abort. */
+	if (own.l_onoff && own.l_linger == 0)
+		return;
+	int saved = errno;
+	ac_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &own, sizeof own);
+	errno = saved;
+}
+
+static unsigned port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+ac_entry ac_classify(int fd, unsigned epoch)
+{
+	int saved = errno, domain = 0, type = 0, proto = 0, listening = 0;
+	socklen_t len = sizeof domain;
+	ac_entry e = 0;
+
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		goto out; /* ENOTSOCK, EBADF: nothing of ours */
+	e = ac_entry_with_epoch(AC_F_KNOWN, epoch);
+	len = sizeof type;
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		goto out;
+	len = sizeof proto;
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0)
+		goto out;
+	if (!ac_policy_is_tcp(domain, type, proto))
+		goto out;
+	e |= AC_F_TCP;
+	len = sizeof listening;
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening)
+		e |= AC_F_LISTENER;
+	/* The program's view of linger.  {1,0} on a socket we did not see made is
+	 * taken to be an arming by a parent process under this library (exec keeps
+	 * SO_LINGER): the program's own value is then the default {0,0}. */
+	struct linger l = {0, 0};
+	len = sizeof l;
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff) {
+		if (l.l_linger == 0)
+			e |= AC_F_ARMED;
+		else
+			e = ac_entry_with_user_linger(e, 1, l.l_linger);
+	}
+out:
+	errno = saved;
+	return e;
+}
+
+ac_entry ac_decide(int fd, ac_entry e, ac_entry role, unsigned port)
+{
+	unsigned role_bit = role == AC_F_CONNECTED ? AC_ROLE_CONNECTED : AC_ROLE_ACCEPTED;
+	e |= AC_F_DECIDED | role;
+	if (ac_policy.ports_filtered && port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int saved = errno;
+		int r = role == AC_F_CONNECTED ? getpeername(fd, (struct sockaddr *)&ss, &len)
+					       : getsockname(fd, (struct sockaddr *)&ss, &len);
+		errno = saved;
+		if (r == 0)
+			port = port_of(&ss);
+	}
+	bool managed = ac_policy_role_managed(&ac_policy, role_bit) &&
+		       (!ac_policy.ports_filtered || ac_policy_port_managed(&ac_policy, port));
+	if (!managed) {
+		/* Left exactly as the program made it: if an earlier arming (inherited)
+		 * is on it, give the program its own value back. */
+		if (e & AC_F_ARMED)
+			ac_disarm(fd, e);
+		e &= ~(AC_F_MANAGED | AC_F_ARMED);
+		ac_set(fd, e);
+		AC_COUNT(skipped);
+		ac_log_fd(AC_LEVEL_DEBUG, fd, ac_policy_role_managed(&ac_policy, role_bit) ? "skipped:port" : "skipped:role", 0);
+		return e;
+	}
+	e |= AC_F_MANAGED;
+	if (!(e & AC_F_ARMED) && ac_arm(fd))
+		e |= AC_F_ARMED;
+	ac_set(fd, e);
+	if ((e & AC_F_ARMED) && !(e & AC_F_LISTENER)) {
+		AC_COUNT(armed);
+		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
+	}
+	return e;
+}
+
+bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
+{
+	if (!(e & AC_F_ALIASED))
+		return false;
+	struct stat me, other;
+	int saved = errno;
+	bool found = false;
+	if (fstat(fd, &me) != 0) {
+		errno = saved;
+		return false;
+	}
+	int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
+	for (int i = 0; i <= max && !found; i++) {
+		if (i == fd || (i >= skip_lo && i <= skip_hi))
+			continue;
+		if (!(ac_get(i) & AC_F_ALIASED))
+			continue;
+		found = fstat(i, &other) == 0 && other.st_ino == me.st_ino && other.st_dev == me.st_dev;
+	}
+	errno = saved;
+	return found;
+}
+
+void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
+{
+	/* A listener's linger only matters to the connections it passes on, and
+	 * it may be shared with children that still accept: never disarm it. */
+	if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
+		return;
+	if (ac_has_alias(fd, e, skip_lo, skip_hi))
+		return; /* another fd of ours still holds it: this close sends nothing */
+	unsigned ep = ac_entry_epoch(e);
+	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed) || ep < ac_birth_epoch) {
+		int pid = ac_find_other_holder(fd, e);
+		if (pid > 0) {
+			ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:shared-with-pid-", pid);
+			return;
+		}
+	}
+	ac_disarm(fd, e);
+	AC_COUNT(graceful);
+	if (ac_log_enabled(AC_LEVEL_DEBUG)) {
+		char ev[40] = "disarmed:";
+		size_t n = 9;
+		for (const char *w = why; *w && n < sizeof ev - 1; w++)
+			ev[n++] = *w;
+		ev[n] = 0;
+		ac_log_fd(AC_LEVEL_DEBUG, fd, ev, 0);
+	}
+}

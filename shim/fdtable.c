@@ -1,0 +1,36 @@
+/* fdtable.c - mapping the per-fd state table (see fdtable.h). */
+#include "fdtable.h"
+
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+_Atomic ac_entry *ac_table;
+int ac_table_size;
+_Atomic int ac_max_fd = -1;
+
+/* 2^22 fds x 8 bytes = 32 MiB of address space at most, reserved but never
+ * committed until touched. */
+#define AC_TABLE_CAP (1 << 22)
+#define AC_TABLE_MIN 1024
+
+int ac_table_init(void)
+{
+	struct rlimit rl;
+	rlim_t n = AC_TABLE_CAP;
+
+	/* The hard limit bounds every fd the process can get unless a privileged
+	 * process raises it later; fds beyond the table are passed through. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
+		n = rl.rlim_max;
+	if (n < AC_TABLE_MIN)
+		n = AC_TABLE_MIN;
+
+	void *p = mmap(NULL, (size_t)n * sizeof(ac_entry), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	ac_table = p;
+	ac_table_size = (int)n;
+	return 0;
+}

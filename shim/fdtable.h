@@ -1,0 +1,96 @@
+/* fdtable.h - the per-fd state: one 64-bit atomic word per descriptor.
+ *
+ * The table is indexed by fd and mapped once (MAP_NORESERVE, sized from the
+ * hard RLIMIT_NOFILE): pages never touched cost nothing.  Every access is a
+ * single C11 atomic load, store or exchange, so the close path takes no lock
+ * and calls no malloc: it is async-signal-safe and works in a child forked
+ * from a multithreaded parent.  An fd at or above the table size is simply not
+ * managed (passed through untouched).
+ *
+ * Word layout (8 bytes per fd):
+ *   bits  0..31  the program's own l_linger (what getsockopt must show)
+ *   bits 32..43  flags, below
+ *   bits 44..63  fork epoch of the process when the entry was made (see
+ *                fork.c): an entry older than the current epoch may be held by
+ *                another process too.  Epoch 0 = came from outside (inherited
+ *                at load, received with SCM_RIGHTS).
+ */
+#ifndef ABORTCLOSE_FDTABLE_H
+#define ABORTCLOSE_FDTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t ac_entry;
+
+#define AC_F_KNOWN     (1ull << 32) /* we know what this fd is */
+#define AC_F_TCP       (1ull << 33) /* a TCP socket (AF_INET/AF_INET6 stream) */
+#define AC_F_DECIDED   (1ull << 34) /* filters applied: MANAGED or skipped */
+#define AC_F_MANAGED   (1ull << 35) /* under management (passed ports/roles) */
+#define AC_F_ARMED     (1ull << 36) /* the kernel holds our SO_LINGER {1,0} */
+#define AC_F_USER_ON   (1ull << 37) /* the program's own l_onoff */
+#define AC_F_PASS_ARM  (1ull << 38) /* listener armed before listen(): accepted
+                                       sockets inherit the arming */
+#define AC_F_ALIASED   (1ull << 39) /* dup'd: another fd of this process may
+                                       reference the same socket */
+#define AC_F_LISTENER  (1ull << 40)
+#define AC_F_ACCEPTED  (1ull << 41) /* role: server side (accepted/inherited) */
+#define AC_F_CONNECTED (1ull << 42) /* role: client side */
+#define AC_F_EXEC_TMP  (1ull << 43) /* disarmed for an exec in progress */
+
+#define AC_EPOCH_SHIFT 44
+#define AC_EPOCH_MAX ((1u << 20) - 1)
+#define AC_LINGER_MASK 0xffffffffull
+
+static inline unsigned ac_entry_epoch(ac_entry e) { return (unsigned)(e >> AC_EPOCH_SHIFT); }
+static inline int ac_entry_linger(ac_entry e) { return (int)(uint32_t)(e & AC_LINGER_MASK); }
+static inline ac_entry ac_entry_with_epoch(ac_entry e, unsigned epoch)
+{
+	return (e & ~(~0ull << AC_EPOCH_SHIFT)) | ((ac_entry)epoch << AC_EPOCH_SHIFT);
+}
+static inline ac_entry ac_entry_with_user_linger(ac_entry e, int onoff, int linger)
+{
+	e &= ~(AC_LINGER_MASK | AC_F_USER_ON);
+	return e | (onoff ? AC_F_USER_ON : 0) | (uint32_t)linger;
+}
+/* Is the socket managed and currently armed by us? */
+static inline bool ac_entry_armed(ac_entry e)
+{
+	return (e & (AC_F_MANAGED | AC_F_ARMED)) == (AC_F_MANAGED | AC_F_ARMED);
+}
+
+extern _Atomic ac_entry *ac_table;
+extern int ac_table_size;      /* number of entries; 0 before the table is mapped */
+extern _Atomic int ac_max_fd;  /* highest fd ever given an entry (for scans) */
+
+/* Map the table; returns 0 or -1 (the library then passes everything through). */
+int ac_table_init(void);
+
+static inline bool ac_fd_in_table(int fd) { return fd >= 0 && fd < ac_table_size; }
+
+static inline ac_entry ac_get(int fd)
+{
+	return ac_fd_in_table(fd) ? atomic_load_explicit(&ac_table[fd], memory_order_acquire) : 0;
+}
+
+static inline void ac_set(int fd, ac_entry e)
+{
+	if (!ac_fd_in_table(fd))
+		return;
+	atomic_store_explicit(&ac_table[fd], e, memory_order_release);
+	if (e) {
+		int m = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
+		while (fd > m && !atomic_compare_exchange_weak(&ac_max_fd, &m, fd))
+			;
+	}
+}
+
+/* Take the entry and clear it in one step: when two threads close the same fd
+ * at once, exactly one of them sees the socket. */
+static inline ac_entry ac_take(int fd)
+{
+	return ac_fd_in_table(fd) ? atomic_exchange_explicit(&ac_table[fd], 0, memory_order_acq_rel) : 0;
+}
+
+#endif

@@ -1,0 +1,55 @@
+/* fork.c - fork epochs.
+ *
+ * After a fork, every socket open at that moment is referenced by both
+ * processes.  Rather than walk the table (which would copy it page by page
+ * into the child), both sides bump a process-wide epoch: entries stamped with
+ * an older epoch "may be shared" and get the holder search of holders.c when
+ * they are released.  pthread_atfork handlers run for fork() and daemon()
+ * (glibc's internal fork); _Fork() runs none, so it is interposed.  vfork and
+ * glibc's spawn paths (posix_spawn, system, popen) share memory with the
+ * parent and are handled by ac_in_vfork (vfork.S) or never call into us. */
+#include "state.h"
+#include "export.h"
+#include "real.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+static void bump(void)
+{
+	unsigned e = atomic_load(&ac_epoch);
+	if (e < AC_EPOCH_MAX)
+		atomic_store(&ac_epoch, e + 1);
+}
+
+static void after_fork_parent(void) { bump(); }
+
+static void after_fork_child(void)
+{
+	bump();
+	ac_birth_epoch = atomic_load(&ac_epoch);
+}
+
+void ac_fork_init(void)
+{
+	pthread_atfork(NULL, after_fork_parent, after_fork_child);
+}
+
+AC_EXPORT pid_t _Fork(void)
+{
+	pid_t pid = ac_real__Fork();
+	if (pid == 0)
+		after_fork_child();
+	else if (pid > 0)
+		after_fork_parent();
+	return pid;
+}
+
+/* vfork.S: the system call failed with -err. */
+AC_HIDDEN long ac_vfork_failed(long neg_errno);
+AC_HIDDEN long ac_vfork_failed(long neg_errno)
+{
+	errno = (int)-neg_errno;
+	return -1;
+}

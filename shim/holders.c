@@ -1,0 +1,190 @@
+/* holders.c - does another live process still hold this socket?
+ *
+ * SO_LINGER belongs to the socket, not to the fd: after a fork both processes
+ * reference one socket, and a disarm by one of them changes what the other's
+ * crash sends.  So before disarming a socket that may be shared, ask the
+ * kernel who holds it: look for "socket:[INODE]" among the fds of the related
+ * processes this one knows of - its parent (for sockets that came from it or
+ * from outside) and its live children (for sockets open when it forked).
+ * Counters kept by the library could not be trusted: a process killed with -9
+ * never decrements anything.
+ *
+ * Everything here is raw system calls on stack buffers: no malloc, no lock,
+ * no stdio (it runs on the close path and in exit handlers).
+ *
+ * Known gaps (README, "Sharing between processes"): siblings and
+ * grandchildren are not searched; two holders closing at the same instant may
+ * both see the other and both keep the socket armed (the last close then
+ * sends RST).
+ */
+#include "state.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+enum { HOLDS_NO = 0, HOLDS_YES = 1, HOLDS_UNKNOWN = -1 };
+
+static char *proc_path(char *buf, size_t size, long pid, const char *rest, long fd)
+{
+	char *p = buf, *end = buf + size - 1;
+	p = ac_fmt_str(p, end, "/proc/");
+	p = ac_fmt_ulong(p, end, (unsigned long)pid);
+	p = ac_fmt_str(p, end, rest);
+	if (fd >= 0)
+		p = ac_fmt_ulong(p, end, (unsigned long)fd);
+	*p = 0;
+	return buf;
+}
+
+static bool link_is(int dirfd, const char *path, const char *want, size_t wantlen)
+{
+	char got[64];
+	long n = ac_sys(SYS_readlinkat, dirfd, (long)path, (long)got, sizeof got, 0, 0);
+	return n == (long)wantlen && memcmp(got, want, wantlen) == 0;
+}
+
+/* Does process pid have an fd on the socket named want ("socket:[ino]")?
+ * Try the same fd number first (a forked child usually keeps it). */
+static int pid_holds(long pid, int fd, const char *want, size_t wantlen)
+{
+	char path[64], buf[2048];
+	if (link_is(AT_FDCWD, proc_path(path, sizeof path, pid, "/fd/", fd), want, wantlen))
+		return HOLDS_YES;
+	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd", -1),
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dir < 0)
+		return errno == ENOENT || errno == ESRCH ? HOLDS_NO : HOLDS_UNKNOWN;
+	int result = HOLDS_NO;
+	for (;;) {
+		long n = ac_sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
+		if (n < 0) {
+			result = HOLDS_UNKNOWN;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n && result == HOLDS_NO;) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] != '.' && link_is(dir, d->d_name, want, wantlen))
+				result = HOLDS_YES;
+		}
+		if (result != HOLDS_NO)
+			break;
+	}
+	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
+	return result;
+}
+
+/* Calls visit(pid) for each live child of this process (all threads), as
+ * listed in /proc/self/task/TID/children (CONFIG_PROC_CHILDREN).  Returns
+ * the first pid for which visit says HOLDS_YES, 0 if none, -1 if the list
+ * could not be read. */
+static long search_children(int fd, const char *want, size_t wantlen)
+{
+	char buf[2048], path[96];
+	int tasks = (int)ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/task",
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (tasks < 0)
+		return -1;
+	long found = 0;
+	bool unknown = false;
+	for (;;) {
+		long n = ac_sys(SYS_getdents64, tasks, (long)buf, sizeof buf, 0, 0, 0);
+		if (n <= 0) {
+			unknown |= n < 0;
+			break;
+		}
+		for (long off = 0; off < n && !found; off += ((struct linux_dirent64 *)(buf + off))->d_reclen) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			if (d->d_name[0] == '.')
+				continue;
+			char *p = path, *end = path + sizeof path - 1;
+			p = ac_fmt_str(p, end, d->d_name);
+			p = ac_fmt_str(p, end, "/children");
+			*p = 0;
+			int cf = (int)ac_sys(SYS_openat, tasks, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+			if (cf < 0) {
+				unknown = true;
+				continue;
+			}
+			/* "pid pid pid " - parsed across read boundaries. */
+			char cbuf[512];
+			long pid = 0, r;
+			while (!found && (r = ac_sys(SYS_read, cf, (long)cbuf, sizeof cbuf, 0, 0, 0)) > 0) {
+				for (long i = 0; i < r && !found; i++) {
+					if (cbuf[i] >= '0' && cbuf[i] <= '9') {
+						pid = pid * 10 + (cbuf[i] - '0');
+						continue;
+					}
+					if (pid > 0) {
+						int h = pid_holds(pid, fd, want, wantlen);
+						if (h == HOLDS_YES)
+							found = pid;
+						else if (h == HOLDS_UNKNOWN)
+							unknown = true;
+					}
+					pid = 0;
+				}
+			}
+			ac_sys(SYS_close, cf, 0, 0, 0, 0, 0);
+		}
+		if (found)
+			break;
+	}
+	ac_sys(SYS_close, tasks, 0, 0, 0, 0, 0);
+	return found ? found : unknown ? -1 : 0;
+}
+
+int ac_find_other_holder(int fd, ac_entry e)
+{
+	int saved = errno;
+	struct stat st;
+	long result = -1;
+	if (fstat(fd, &st) != 0)
+		goto out;
+
+	char want[48], *p = want, *end = want + sizeof want - 1;
+	p = ac_fmt_str(p, end, "socket:[");
+	p = ac_fmt_ulong(p, end, (unsigned long)st.st_ino);
+	p = ac_fmt_str(p, end, "]");
+	size_t wantlen = (size_t)(p - want);
+
+	bool unknown = false;
+	unsigned ep = ac_entry_epoch(e);
+	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed)) {
+		long c = search_children(fd, want, wantlen);
+		if (c > 0) {
+			result = c;
+			goto out;
+		}
+		unknown |= c < 0;
+	}
+	if (ep < ac_birth_epoch) {
+		long ppid = ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
+		int h = pid_holds(ppid, fd, want, wantlen);
+		if (h == HOLDS_YES) {
+			result = ppid;
+			goto out;
+		}
+		unknown |= h == HOLDS_UNKNOWN;
+	}
+	result = unknown ? -1 : 0;
+out:
+	errno = saved;
+	return (int)result;
+}

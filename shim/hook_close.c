@@ -1,0 +1,109 @@
+/* hook_close.c - the ways a program ends a connection on purpose: close,
+ * shutdown, fclose, close_range, closefrom.
+ *
+ * glibc's fclose() closes with its internal __close_nocancel and
+ * closefrom() with the close_range system call: neither reaches an
+ * interposed close(), so each is interposed itself. */
+#include "close.h"
+#include "state.h"
+#include "export.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <unistd.h>
+
+void ac_close_prepare(int fd, const char *why)
+{
+	if (!ac_on())
+		return;
+	ac_log_fd_closing(fd);
+	/* Clear the entry before the real close: once the fd number is free, a
+	 * concurrent socket()/accept() may get it and must not meet our state. */
+	if (ac_get(fd) == 0)
+		return; /* fast path: not a socket we know (no locked instruction) */
+	ac_entry e = ac_take(fd);
+	if (e)
+		ac_release(fd, e, fd, fd, why);
+}
+
+void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
+{
+	if (!ac_on())
+		return;
+	ac_log_range_closing(first, last);
+	int max = atomic_load(&ac_max_fd);
+	if (max < 0 || first > (unsigned)max)
+		return;
+	if (last > (unsigned)max)
+		last = (unsigned)max;
+	/* Release every fd first with the whole range counted as closing, so
+	 * that dup'd fds inside the range do not keep each other armed; then
+	 * clear the entries. */
+	for (unsigned fd = first; fd <= last; fd++) {
+		ac_entry e = ac_get((int)fd);
+		if (e)
+			ac_release((int)fd, e, (int)first, (int)last, why);
+	}
+	for (unsigned fd = first; fd <= last; fd++)
+		if (ac_get((int)fd))
+			ac_take((int)fd);
+}
+
+AC_EXPORT int close(int fd)
+{
+	ac_close_prepare(fd, "close");
+	return ac_real_close(fd);
+}
+
+int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
+{
+	if (!ac_on() || !ac_policy_shutdown_disarms(&ac_policy, how))
+		return real_shutdown(fd, how);
+	ac_entry e = ac_get(fd);
+	if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
+		return real_shutdown(fd, how);
+	/* Disarm before the FIN is queued: an armed socket closed later would
+	 * discard the queued data and the FIN (tcp_close with linger 0 sends RST
+	 * in FIN_WAIT1 too), and a crash right after shutdown must not lose it. */
+	ac_disarm(fd, e);
+	int r = real_shutdown(fd, how);
+	if (r != 0) {
+		ac_arm(fd); /* ENOTCONN...: nothing was shut down, stay armed */
+		return r;
+	}
+	ac_set(fd, e & ~AC_F_ARMED);
+	AC_COUNT(graceful);
+	ac_log_fd(AC_LEVEL_DEBUG, fd, "disarmed:shutdown", 0);
+	return r;
+}
+
+AC_EXPORT int shutdown(int fd, int how)
+{
+	return ac_shutdown(fd, how, ac_real_shutdown);
+}
+
+AC_EXPORT int fclose(FILE *fp)
+{
+	if (fp)
+		ac_close_prepare(fileno(fp), "fclose");
+	return ac_real_fclose(fp);
+}
+
+AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	/* CLOSE_RANGE_CLOEXEC only marks the fds: the exec will close them (and
+	 * hook_exec.c handles that).  Unknown flags fail with EINVAL. */
+	if (first <= last && !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
+	    !(flags & CLOSE_RANGE_CLOEXEC))
+		ac_close_range_prepare(first, last, "close_range");
+	return ac_real_close_range(first, last, flags);
+}
+
+AC_EXPORT void closefrom(int lowfd)
+{
+	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
+	ac_real_closefrom(lowfd);
+}

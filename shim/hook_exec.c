@@ -1,0 +1,192 @@
+/* hook_exec.c - the exec family.
+ *
+ * An exec closes every close-on-exec fd without any close() call: for an
+ * armed socket whose last reference that is, the kernel sends RST.  Before
+ * the exec, such sockets are disarmed, and so are the sockets that survive
+ * the exec when the new program will not run under this library
+ * (exec_target.c), or when the program set its own linger (the new program
+ * adopts the socket and re-arms it, keeping that value as the program's).
+ * If the exec fails, they are armed again.
+ *
+ * glibc's execvp/execl... call its internal __execve, not an interposed
+ * execve, so each public function is interposed.  In a vfork child
+ * (ac_in_vfork) nothing is touched: the parent still holds every socket. */
+#include "exec_target.h"
+#include "state.h"
+#include "export.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static bool is_cloexec(int fd)
+{
+	int saved = errno;
+	int fl = ac_real_fcntl(fd, F_GETFD, 0);
+	errno = saved;
+	return fl >= 0 && (fl & FD_CLOEXEC);
+}
+
+/* Does fd lose its socket at the exec? */
+static bool leaves(int fd, ac_entry e, bool keeps)
+{
+	bool own_linger = (e & AC_F_USER_ON) || ac_entry_linger(e);
+	return !keeps || own_linger || is_cloexec(fd);
+}
+
+/* Another fd of ours on the same socket that survives the exec? */
+static bool survivor_alias(int fd, ac_entry e, bool keeps)
+{
+	if (!(e & AC_F_ALIASED) || !keeps)
+		return false;
+	struct stat me, other;
+	int saved = errno;
+	bool found = false;
+	int max = atomic_load(&ac_max_fd);
+	if (fstat(fd, &me) == 0)
+		for (int i = 0; i <= max && !found; i++) {
+			ac_entry o = ac_get(i);
+			found = i != fd && (o & AC_F_ALIASED) && !leaves(i, o, keeps) &&
+				fstat(i, &other) == 0 && other.st_ino == me.st_ino &&
+				other.st_dev == me.st_dev;
+		}
+	errno = saved;
+	return found;
+}
+
+static void before_exec(int dirfd, const char *path, int at_flags, char *const envp[])
+{
+	if (!ac_on())
+		return;
+	bool keeps = ac_exec_keeps_us(dirfd, path, at_flags, envp);
+	int max = atomic_load(&ac_max_fd);
+	for (int fd = 0; fd <= max; fd++) {
+		ac_entry e = ac_get(fd);
+		if (!ac_entry_armed(e) || !leaves(fd, e, keeps))
+			continue;
+		if (e & AC_F_LISTENER) {
+			/* A listener going to a program without the library would pass
+			 * the arming on to every connection it accepts. */
+			if (!keeps && !is_cloexec(fd)) {
+				ac_disarm(fd, e);
+				ac_set(fd, e | AC_F_EXEC_TMP);
+			}
+			continue;
+		}
+		if (survivor_alias(fd, e, keeps))
+			continue;
+		ac_release(fd, e & ~AC_F_ALIASED, 0, -1, "exec");
+		ac_set(fd, e | AC_F_EXEC_TMP);
+	}
+}
+
+/* The exec failed: the process goes on with its sockets, armed again. */
+static void after_failed_exec(void)
+{
+	if (!ac_on())
+		return;
+	int saved = errno;
+	int max = atomic_load(&ac_max_fd);
+	for (int fd = 0; fd <= max; fd++) {
+		ac_entry e = ac_get(fd);
+		if (e & AC_F_EXEC_TMP) {
+			ac_arm(fd);
+			ac_set(fd, e & ~AC_F_EXEC_TMP);
+		}
+	}
+	errno = saved;
+}
+
+AC_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	before_exec(AT_FDCWD, path, 0, envp);
+	int r = ac_real_execve(path, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+AC_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	before_exec(dirfd, path, (flags & AT_EMPTY_PATH) | (flags & AT_SYMLINK_NOFOLLOW), envp);
+	int r = ac_real_execveat(dirfd, path, argv, envp, flags);
+	after_failed_exec();
+	return r;
+}
+
+AC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	before_exec(fd, "", AT_EMPTY_PATH, envp);
+	int r = ac_real_fexecve(fd, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+AC_EXPORT int execv(const char *path, char *const argv[])
+{
+	before_exec(AT_FDCWD, path, 0, environ);
+	int r = ac_real_execve(path, argv, environ);
+	after_failed_exec();
+	return r;
+}
+
+AC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	char buf[4096];
+	before_exec(AT_FDCWD, ac_exec_search(file, buf), 0, envp);
+	int r = ac_real_execvpe(file, argv, envp);
+	after_failed_exec();
+	return r;
+}
+
+AC_EXPORT int execvp(const char *file, char *const argv[])
+{
+	char buf[4096];
+	before_exec(AT_FDCWD, ac_exec_search(file, buf), 0, environ);
+	int r = ac_real_execvp(file, argv);
+	after_failed_exec();
+	return r;
+}
+
+/* The list forms: collect the arguments into an argv on the stack. */
+#define COLLECT_ARGV(first, argv, ap)                                   \
+	size_t argc_ = 1;                                               \
+	va_start(ap, first);                                            \
+	while (va_arg(ap, char *))                                      \
+		argc_++;                                                \
+	va_end(ap);                                                     \
+	char *argv[argc_ + 1];                                          \
+	argv[0] = (char *)(first);                                      \
+	va_start(ap, first);                                            \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                          \
+		argv[i_] = va_arg(ap, char *);
+
+AC_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGV(arg, argv, ap)
+	va_end(ap);
+	return execv(path, argv);
+}
+
+AC_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGV(arg, argv, ap)
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+AC_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGV(arg, argv, ap)
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}

@@ -1,0 +1,54 @@
+/* hook_recvmsg.c - sockets received over a UNIX socket (SCM_RIGHTS).
+ *
+ * A received TCP socket is adopted like an inherited one (epoch 0: another
+ * process may still hold it).  The control data is only looked at when the
+ * kernel returned some (msg_controllen > 0): the data path stays free. */
+#include "state.h"
+#include "export.h"
+#include "log.h"
+#include "real.h"
+
+#include <string.h>
+
+static void adopt_rights(struct msghdr *msg)
+{
+	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+			if (!ac_fd_in_table(fd))
+				continue;
+			ac_entry e = ac_classify(fd, 0);
+			if (e & AC_F_TCP) {
+				e = ac_decide(fd, e, AC_F_ACCEPTED, 0);
+				if (e & AC_F_MANAGED)
+					ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:received", 0);
+			} else {
+				ac_set(fd, e);
+			}
+		}
+	}
+}
+
+AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r = ac_real_recvmsg(fd, msg, flags);
+	if (r >= 0 && ac_on() && msg && msg->msg_controllen > 0)
+		adopt_rights(msg);
+	return r;
+}
+
+AC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
+{
+	int r = ac_real_recvmmsg(fd, vec, vlen, flags, tmo);
+	if (r > 0 && ac_on())
+		for (int i = 0; i < r; i++)
+			if (vec[i].msg_hdr.msg_controllen > 0)
+				adopt_rights(&vec[i].msg_hdr);
+	return r;
+}

@@ -1,0 +1,161 @@
+/* hook_socket.c - where sockets begin: socket, listen, accept, accept4,
+ * connect.
+ *
+ * Without filters a TCP socket is armed at socket(), before any listen(): the
+ * kernel copies SO_LINGER from a listener into each connection when its
+ * handshake completes (inet_csk_clone_lock copies the socket), so accepted
+ * sockets are born armed and accept() costs no extra system call.  A listener
+ * this process did not arm before listen() (inherited, or armed late) does not
+ * pass the arming to connections already queued, so their accepted sockets
+ * are armed explicitly.  With ABORTCLOSE_PORTS/ROLES the decision waits until
+ * the port and role are known: listen() for servers, connect() for clients.
+ */
+#include "state.h"
+#include "export.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+
+static bool filtered(void)
+{
+	return ac_policy.ports_filtered || ac_policy.roles != AC_ROLE_ALL;
+}
+
+AC_EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = ac_real_socket(domain, type, protocol);
+	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
+		return fd;
+	if (!ac_policy_is_tcp(domain, type, protocol)) {
+		ac_set(fd, ac_entry_new(AC_F_KNOWN)); /* replaces any stale entry */
+		return fd;
+	}
+	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP);
+	if (filtered()) {
+		ac_set(fd, e);
+		return fd;
+	}
+	e |= AC_F_DECIDED | AC_F_MANAGED;
+	if (ac_arm(fd))
+		e |= AC_F_ARMED;
+	ac_set(fd, e);
+	if (e & AC_F_ARMED) {
+		AC_COUNT(armed);
+		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
+	}
+	return fd;
+}
+
+/* The entry of fd, classifying it first if the library never saw it. */
+static ac_entry entry_of(int fd)
+{
+	ac_entry e = ac_get(fd);
+	if (!e) {
+		e = ac_classify(fd, 0);
+		if (e)
+			ac_set(fd, e);
+	}
+	return e;
+}
+
+AC_EXPORT int listen(int fd, int backlog)
+{
+	if (!ac_on() || !ac_fd_in_table(fd))
+		return ac_real_listen(fd, backlog);
+	ac_entry e = entry_of(fd);
+	if (!(e & AC_F_TCP) || (e & AC_F_LISTENER))
+		return ac_real_listen(fd, backlog);
+	e |= AC_F_LISTENER;
+	if (!(e & AC_F_DECIDED)) {
+		/* The port may only be chosen by listen() itself (no bind). */
+		int r = ac_real_listen(fd, backlog);
+		if (r == 0) {
+			int saved = errno;
+			ac_decide(fd, e, AC_F_ACCEPTED, 0);
+			errno = saved;
+		}
+		return r;
+	}
+	if (e & AC_F_ARMED)
+		e |= AC_F_PASS_ARM; /* armed before listen(): every connection inherits it */
+	ac_set(fd, e);
+	return ac_real_listen(fd, backlog);
+}
+
+static int accepted(int lfd, int fd)
+{
+	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
+		return fd;
+	ac_entry l = ac_get(lfd);
+	if (!l) {
+		l = ac_classify(lfd, 0);
+		if (l & AC_F_TCP)
+			l = ac_decide(lfd, l | AC_F_LISTENER, AC_F_ACCEPTED, 0);
+		else if (l)
+			ac_set(lfd, l);
+	}
+	if (!(l & AC_F_TCP)) {
+		ac_set(fd, l ? ac_entry_new(AC_F_KNOWN) : 0);
+		return fd;
+	}
+	/* The connection inherits the listener's linger, so also the program's view. */
+	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP | AC_F_DECIDED | AC_F_ACCEPTED) |
+		     (l & (AC_F_USER_ON | AC_LINGER_MASK));
+	if (l & AC_F_MANAGED) {
+		e |= AC_F_MANAGED;
+		if ((l & AC_F_PASS_ARM) || ac_arm(fd))
+			e |= AC_F_ARMED;
+	}
+	ac_set(fd, e);
+	if (e & AC_F_ARMED) {
+		AC_COUNT(armed);
+		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
+	} else if (!(e & AC_F_MANAGED)) {
+		AC_COUNT(skipped);
+	}
+	return fd;
+}
+
+AC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return accepted(fd, ac_real_accept(fd, addr, len));
+}
+
+AC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return accepted(fd, ac_real_accept4(fd, addr, len, flags));
+}
+
+static unsigned port_of(const struct sockaddr *sa, socklen_t len)
+{
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (ac_on() && ac_fd_in_table(fd)) {
+		ac_entry e = entry_of(fd);
+		if ((e & AC_F_TCP) && !(e & AC_F_LISTENER) && !(e & AC_F_CONNECTED)) {
+			if (!(e & AC_F_DECIDED)) {
+				unsigned port = port_of(addr, len);
+				if (port)
+					ac_decide(fd, e, AC_F_CONNECTED, port);
+			} else {
+				if ((e & AC_F_MANAGED) && !(e & AC_F_ARMED) && ac_arm(fd)) {
+					e |= AC_F_ARMED; /* e.g. made before the library loaded */
+					AC_COUNT(armed);
+				}
+				ac_set(fd, e | AC_F_CONNECTED);
+			}
+		}
+	}
+	return ac_real_connect(fd, addr, len);
+}

@@ -1,0 +1,44 @@
+/* hook_sockopt.c - SO_LINGER belongs to the program.
+ *
+ * The program sets and reads its own linger; the socket stays armed
+ * underneath.  Its value is recorded in the fd's entry and restored at a
+ * graceful close, so a program that sets {1,0} itself still aborts on its own
+ * close, and one that sets {1,30} still lingers.  The program's value is
+ * passed to the kernel first, so validation and errno are exactly the
+ * kernel's (EINVAL for a short optlen, EFAULT, ENOTSOCK...). */
+#include "state.h"
+#include "export.h"
+#include "real.h"
+
+#include <string.h>
+
+AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r = ac_real_setsockopt(fd, level, name, val, len);
+	if (r != 0 || level != SOL_SOCKET || name != SO_LINGER || !ac_on())
+		return r;
+	ac_entry e = ac_get(fd);
+	if (!(e & AC_F_TCP))
+		return r;
+	struct linger l;
+	memcpy(&l, val, sizeof l); /* the kernel accepted it: len >= sizeof l */
+	/* Like the kernel, l_onoff=0 leaves the linger time as it was. */
+	e = ac_entry_with_user_linger(e, l.l_onoff != 0, l.l_onoff ? l.l_linger : ac_entry_linger(e));
+	if (ac_entry_armed(e))
+		ac_arm(fd);
+	ac_set(fd, e);
+	return r;
+}
+
+AC_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int r = ac_real_getsockopt(fd, level, name, val, len);
+	if (r != 0 || level != SOL_SOCKET || name != SO_LINGER || !ac_on() || !val || !len)
+		return r;
+	ac_entry e = ac_get(fd);
+	if (!ac_entry_armed(e))
+		return r; /* the kernel holds the program's own value */
+	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(e)};
+	memcpy(val, &own, *len < sizeof own ? *len : sizeof own);
+	return r;
+}

@@ -1,0 +1,104 @@
+/* init.c - the constructor: read the configuration once, map the state
+ * table, adopt the TCP sockets the process inherited, register the exit
+ * handler and the fork handlers. */
+#include "state.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct ac_policy ac_policy;
+_Atomic int ac_active;
+__thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
+_Atomic unsigned ac_epoch = 1;
+unsigned ac_birth_epoch = 1;
+
+extern char **environ;
+
+static void write_line(const char *msg)
+{
+	char line[AC_MSG_MAX + 1];
+	size_t n = strnlen(msg, AC_MSG_MAX);
+	memcpy(line, msg, n);
+	line[n++] = '\n';
+	ssize_t r = write(2, line, n);
+	(void)r;
+}
+
+/* Take every TCP socket that is already open (an inetd/systemd Accept=yes
+ * connection on fd 0/1, LISTEN_FDS listeners, fds inherited across exec from
+ * a process under this library) under management. */
+static void adopt_inherited(void)
+{
+	char buf[1024];
+	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/fd",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dir < 0) {
+		/* No /proc: look at the low fds, where inherited sockets live. */
+		for (int fd = 0; fd < 1024 && fd < ac_table_size; fd++) {
+			ac_entry e = ac_classify(fd, 0);
+			if (e & AC_F_TCP)
+				ac_decide(fd, e, AC_F_ACCEPTED, 0);
+			else if (e)
+				ac_set(fd, e);
+		}
+		return;
+	}
+	for (;;) {
+		long n = ac_sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct { unsigned long long ino; long long off; unsigned short reclen;
+				 unsigned char type; char name[]; } *d = (void *)(buf + off);
+			off += d->reclen;
+			if (d->name[0] < '0' || d->name[0] > '9')
+				continue;
+			int fd = atoi(d->name);
+			if (fd == dir || !ac_fd_in_table(fd))
+				continue;
+			ac_entry e = ac_classify(fd, 0);
+			if (!(e & AC_F_TCP)) {
+				if (e)
+					ac_set(fd, e);
+				continue;
+			}
+			/* An inherited connection is taken as server side (inetd, systemd):
+			 * its filter port is the local one. */
+			e = ac_decide(fd, e, AC_F_ACCEPTED, 0);
+			if (e & AC_F_MANAGED)
+				ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:inherited", 0);
+		}
+	}
+	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
+}
+
+void ac_fork_init(void);
+void ac_exit_init(void);
+
+__attribute__((constructor(101))) static void ac_init(void)
+{
+	int saved = errno;
+	char msg[AC_MSG_MAX];
+
+	ac_real_resolve_all();
+	int invalid = ac_policy_parse(environ, getauxval(AT_SECURE) != 0, &ac_policy, msg) != 0;
+	if (msg[0])
+		write_line(msg); /* the one error line, or a warning */
+	if (invalid || !ac_policy.enabled || ac_table_init() != 0) {
+		errno = saved;
+		return; /* pass-through for this process */
+	}
+	ac_log_init();
+	ac_fork_init();
+	ac_exit_init();
+	atomic_store(&ac_active, 1);
+	adopt_inherited();
+	errno = saved;
+}

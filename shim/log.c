@@ -1,0 +1,244 @@
+/* log.c - see log.h. */
+#include "log.h"
+#include "export.h"
+#include "real.h"
+#include "state.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct ac_stats ac_stats;
+
+/* The log's descriptor, moved above the range programs normally use so that
+ * a program's own dup2/open does not collide with it; -1 when off. */
+static _Atomic int log_fd = -1;
+static bool log_is_syslog;
+#define LOG_FD_FLOOR 900
+
+char *ac_fmt_str(char *p, char *end, const char *s)
+{
+	while (*s && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+char *ac_fmt_ulong(char *p, char *end, unsigned long v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < (int)sizeof tmp);
+	while (n && p < end)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *fmt_long(char *p, char *end, long v)
+{
+	if (v < 0 && p < end) {
+		*p++ = '-';
+		return ac_fmt_ulong(p, end, (unsigned long)-(v + 1) + 1);
+	}
+	return ac_fmt_ulong(p, end, (unsigned long)v);
+}
+
+/* inet_ntop is async-signal-safe in practice (pure formatting, no locale). */
+static char *fmt_addr(char *p, char *end, const struct sockaddr_storage *ss, socklen_t len)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+	if (len == 0)
+		return ac_fmt_str(p, end, "?");
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+		port = ntohs(in->sin_port);
+		p = ac_fmt_str(p, end, buf);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+		port = ntohs(in6->sin6_port);
+		p = ac_fmt_str(p, end, "[");
+		p = ac_fmt_str(p, end, buf);
+		p = ac_fmt_str(p, end, "]");
+	} else {
+		return ac_fmt_str(p, end, "?");
+	}
+	p = ac_fmt_str(p, end, ":");
+	return ac_fmt_ulong(p, end, port);
+}
+
+bool ac_log_enabled(enum ac_log_level level)
+{
+	return ac_policy.log_dest != AC_LOG_OFF && level <= ac_policy.log_level &&
+	       atomic_load_explicit(&log_fd, memory_order_relaxed) >= 0;
+}
+
+static void emit(enum ac_log_level level, char *line, char *p, char *end)
+{
+	int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
+	if (fd < 0)
+		return;
+	if (p >= end)
+		p = end - 1;
+	if (!log_is_syslog)
+		*p++ = '\n';
+	int saved = errno;
+	ssize_t r;
+	(void)level;
+	do
+		r = log_is_syslog ? send(fd, line, (size_t)(p - line), MSG_DONTWAIT | MSG_NOSIGNAL)
+				  : write(fd, line, (size_t)(p - line));
+	while (r < 0 && errno == EINTR);
+	errno = saved;
+}
+
+/* syslog wants "<PRI>TAG[pid]: msg"; facility daemon (3), severity from level. */
+static char *prefix(char *p, char *end, enum ac_log_level level)
+{
+	if (log_is_syslog) {
+		static const int sev[] = {3, 4, 6, 7}; /* err, warning, info, debug */
+		p = ac_fmt_str(p, end, "<");
+		p = ac_fmt_ulong(p, end, 3 * 8 + sev[level]);
+		p = ac_fmt_str(p, end, ">");
+	}
+	p = ac_fmt_str(p, end, "libabortclose[");
+	p = ac_fmt_ulong(p, end, (unsigned long)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0));
+	return ac_fmt_str(p, end, "]: ");
+}
+
+void ac_log_text(enum ac_log_level level, const char *text)
+{
+	if (!ac_log_enabled(level))
+		return;
+	char line[512], *end = line + sizeof line - 1;
+	char *p = prefix(line, end, level);
+	p = ac_fmt_str(p, end, text);
+	emit(level, line, p, end);
+}
+
+void ac_log_fd(enum ac_log_level level, int fd, const char *event, long num)
+{
+	if (!ac_log_enabled(level))
+		return;
+	char line[512], *end = line + sizeof line - 1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int saved = errno;
+	char *p = prefix(line, end, level);
+	p = ac_fmt_str(p, end, "fd=");
+	p = fmt_long(p, end, fd);
+	len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		len = 0;
+	p = ac_fmt_str(p, end, " local=");
+	p = fmt_addr(p, end, &ss, len);
+	len = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		len = 0;
+	p = ac_fmt_str(p, end, " remote=");
+	p = len ? fmt_addr(p, end, &ss, len) : ac_fmt_str(p, end, "-");
+	p = ac_fmt_str(p, end, " ");
+	p = ac_fmt_str(p, end, event);
+	if (num)
+		p = fmt_long(p, end, num);
+	errno = saved;
+	emit(level, line, p, end);
+}
+
+static int move_high(int fd)
+{
+	if (fd < 0)
+		return fd;
+	int high = (int)ac_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, LOG_FD_FLOOR, 0, 0, 0);
+	if (high >= 0) {
+		ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		return high;
+	}
+	return fd;
+}
+
+void ac_log_init(void)
+{
+	int saved = errno, fd = -1;
+	switch (ac_policy.log_dest) {
+	case AC_LOG_OFF:
+		break;
+	case AC_LOG_STDERR:
+		/* stderr is the program's: write to it, never close or move it. */
+		atomic_store(&log_fd, 2);
+		errno = saved;
+		return;
+	case AC_LOG_FILE:
+		fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)ac_policy.log_path,
+				 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0);
+		break;
+	case AC_LOG_SYSLOG: {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		const char *path = ac_policy.log_path[0] ? ac_policy.log_path : "/dev/log";
+		size_t plen = strnlen(path, sizeof sun.sun_path - 1);
+		memcpy(sun.sun_path, path, plen);
+		fd = ac_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+			ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+			fd = -1;
+		}
+		log_is_syslog = true;
+		break;
+	}
+	}
+	atomic_store(&log_fd, move_high(fd));
+	errno = saved;
+}
+
+void ac_log_fd_closing(int fd)
+{
+	int cur = atomic_load_explicit(&log_fd, memory_order_relaxed);
+	if (fd == cur && cur != 2)
+		atomic_store(&log_fd, -1);
+}
+
+void ac_log_range_closing(unsigned lo, unsigned hi)
+{
+	int cur = atomic_load_explicit(&log_fd, memory_order_relaxed);
+	if (cur > 2 && (unsigned)cur >= lo && (unsigned)cur <= hi)
+		atomic_store(&log_fd, -1);
+}
+
+void ac_stats_print(void)
+{
+	if (!ac_policy.stats)
+		return;
+	/* Helper processes that never met a TCP socket (shells, pyenv shims...)
+	 * stay quiet. */
+	if (!atomic_load(&ac_stats.armed) && !atomic_load(&ac_stats.skipped))
+		return;
+	char line[256], *end = line + sizeof line - 1, *p = line;
+	p = ac_fmt_str(p, end, "libabortclose[");
+	p = ac_fmt_ulong(p, end, (unsigned long)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0));
+	p = ac_fmt_str(p, end, "]: stats: armed=");
+	p = ac_fmt_ulong(p, end, atomic_load(&ac_stats.armed));
+	p = ac_fmt_str(p, end, " graceful=");
+	p = ac_fmt_ulong(p, end, atomic_load(&ac_stats.graceful));
+	p = ac_fmt_str(p, end, " left-armed=");
+	p = ac_fmt_ulong(p, end, atomic_load(&ac_stats.left));
+	p = ac_fmt_str(p, end, " skipped=");
+	p = ac_fmt_ulong(p, end, atomic_load(&ac_stats.skipped));
+	*p++ = '\n';
+	int saved = errno;
+	/* The summary goes to the log destination when there is one, else stderr. */
+	int fd = atomic_load(&log_fd);
+	if (fd < 0 || log_is_syslog)
+		fd = 2;
+	ssize_t r = write(fd, line, (size_t)(p - line));
+	(void)r;
+	errno = saved;
+}

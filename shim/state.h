@@ -1,0 +1,78 @@
+/* state.h - process-wide state of the library and the operations on one
+ * socket that every wrapper shares (arm, disarm, release at a graceful end). */
+#ifndef ABORTCLOSE_STATE_H
+#define ABORTCLOSE_STATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "export.h"
+#include "fdtable.h"
+#include "policy.h"
+
+/* Immutable after the constructor. */
+extern struct ac_policy ac_policy;
+
+/* 1 once the constructor has parsed a valid, enabled configuration and mapped
+ * the table.  0 = pure pass-through (before init, ABORTCLOSE=off, invalid
+ * configuration, no memory for the table). */
+extern _Atomic int ac_active;
+
+/* Non-zero on a thread while it is (or shares memory with) a vfork child: the
+ * child runs on the parent's memory, so it must neither change the state
+ * table nor disarm anything; the parent still holds every socket.  Set by the
+ * vfork trampoline (vfork.S). */
+extern __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
+
+/* Fork epochs (fork.c).  Entries made at an epoch below ac_epoch existed at a
+ * fork, so a child may hold them too; below ac_birth_epoch (or 0) they came
+ * from the parent (or from outside), which may still hold them. */
+extern _Atomic unsigned ac_epoch;
+extern unsigned ac_birth_epoch;
+
+static inline bool ac_on(void)
+{
+	return AC_LIKELY(atomic_load_explicit(&ac_active, memory_order_relaxed)) && !ac_in_vfork;
+}
+
+/* A fresh entry stamped with the current epoch. */
+ac_entry ac_entry_new(ac_entry flags);
+
+/* Set SO_LINGER {1,0} on fd; errno is preserved.  Returns true on success. */
+bool ac_arm(int fd);
+
+/* Restore the program's own linger recorded in e; errno is preserved. */
+void ac_disarm(int fd, ac_entry e);
+
+/* What the library knows of an fd it did not see created: classify it with
+ * getsockopt(SO_DOMAIN/SO_TYPE/SO_PROTOCOL/SO_ACCEPTCONN/SO_LINGER).
+ * Returns an entry with AC_F_KNOWN set (AC_F_TCP for TCP), or 0 if fd is not
+ * a socket or not open.  Does not store it. */
+ac_entry ac_classify(int fd, unsigned epoch);
+
+/* Apply the filters (ports, roles) to an undecided TCP entry of fd and arm it
+ * when it is managed.  role is AC_F_ACCEPTED or AC_F_CONNECTED; port is the
+ * server-side port (0 = look it up: local port for the accepted role).
+ * Returns the new entry (also stored). */
+ac_entry ac_decide(int fd, ac_entry e, ac_entry role, unsigned port);
+
+/* The program ends its use of fd on purpose (close, fclose, close_range, dup2
+ * over it, exec of a close-on-exec fd...).  e is the entry already taken out of
+ * the table.  Disarms the socket if this is its last holder; fds in
+ * [skip_lo, skip_hi] are closing at the same time and do not count as other
+ * holders.  why names the event for the log ("close", "fclose"...). */
+void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why);
+
+/* Is another fd of this process (outside [skip_lo, skip_hi]) on the same
+ * socket?  Only looked for when e is AC_F_ALIASED. */
+bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
+
+/* Another live process that holds the socket of fd: its pid, 0 if none was
+ * found, -1 if it cannot be told (then the caller disarms: invariant 1). */
+int ac_find_other_holder(int fd, ac_entry e);
+
+/* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
+void ac_exit_apply(int status, bool from_exit_handler);
+
+#endif
