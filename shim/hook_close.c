@@ -92,6 +92,22 @@ AC_EXPORT int fclose(FILE *fp)
 	return ac_real_fclose(fp);
 }
 
+/* freopen(path, ...) closes the stream's descriptor with glibc's internal
+ * close first; freopen(NULL, ...) only changes the mode of the same file. */
+AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
+{
+	if (path && fp)
+		ac_close_prepare(fileno(fp), "fclose");
+	return ac_real_freopen(path, mode, fp);
+}
+
+AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
+{
+	if (path && fp)
+		ac_close_prepare(fileno(fp), "fclose");
+	return ac_real_freopen64(path, mode, fp);
+}
+
 AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	/* CLOSE_RANGE_CLOEXEC only marks the fds: the exec will close them (and

@@ -10,7 +10,26 @@
 #include "export.h"
 #include "real.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* dup'd fds name the same socket: they show the same value. */
+static void share_view_with_aliases(int fd, ac_entry e)
+{
+	struct stat me, other;
+	int saved = errno;
+	int max = atomic_load(&ac_max_fd);
+	if (fstat(fd, &me) == 0)
+		for (int i = 0; i <= max; i++) {
+			ac_entry o = ac_get(i);
+			if (i != fd && (o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
+			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
+				ac_set(i, (o & ~(AC_F_USER_ON | AC_LINGER_MASK)) |
+					      (e & (AC_F_USER_ON | AC_LINGER_MASK)));
+		}
+	errno = saved;
+}
 
 AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
@@ -27,6 +46,8 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	if (ac_entry_armed(e))
 		ac_arm(fd);
 	ac_set(fd, e);
+	if (e & AC_F_ALIASED)
+		share_view_with_aliases(fd, e);
 	return r;
 }
 

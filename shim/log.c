@@ -184,8 +184,8 @@ void ac_log_init(void)
 	case AC_LOG_SYSLOG: {
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 		const char *path = ac_policy.log_path[0] ? ac_policy.log_path : "/dev/log";
-		size_t plen = strnlen(path, sizeof sun.sun_path - 1);
-		memcpy(sun.sun_path, path, plen);
+		for (size_t i = 0; path[i] && i < sizeof sun.sun_path - 1; i++)
+			sun.sun_path[i] = path[i];
 		fd = ac_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
 			ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);

@@ -50,7 +50,7 @@ long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 #define SLOT(name) static void *_Atomic slot_##name
 SLOT(socket); SLOT(listen); SLOT(accept); SLOT(accept4); SLOT(connect);
 SLOT(close); SLOT(shutdown); SLOT(setsockopt); SLOT(getsockopt);
-SLOT(dup); SLOT(dup2); SLOT(dup3); SLOT(fcntl); SLOT(fcntl64); SLOT(fclose);
+SLOT(dup); SLOT(dup2); SLOT(dup3); SLOT(fcntl); SLOT(fcntl64); SLOT(fclose); SLOT(freopen); SLOT(freopen64);
 SLOT(close_range); SLOT(closefrom); SLOT(syscall); SLOT(recvmsg); SLOT(recvmmsg);
 SLOT(execve); SLOT(execvp); SLOT(execvpe); SLOT(fexecve); SLOT(execveat);
 SLOT(fork); SLOT(_Fork); SLOT(_exit);
@@ -68,6 +68,7 @@ typedef int (*getsockopt_fn)(int, int, int, void *, socklen_t *);
 typedef int (*dup3_fn)(int, int, int);
 typedef int (*fcntl_fn)(int, int, ...);
 typedef int (*fclose_fn)(FILE *);
+typedef FILE *(*freopen_fn)(const char *, const char *, FILE *);
 typedef int (*close_range_fn)(unsigned, unsigned, int);
 typedef void (*closefrom_fn)(int);
 typedef long (*syscall_fn)(long, ...);
@@ -119,6 +120,8 @@ int ac_real_execveat(int d, const char *p, char *const a[], char *const e[], int
 
 /* Library functions with no single system call behind them. */
 int ac_real_fclose(FILE *fp) { return REAL(fclose, fclose_fn)(fp); }
+FILE *ac_real_freopen(const char *p, const char *m, FILE *fp) { return REAL(freopen, freopen_fn)(p, m, fp); }
+FILE *ac_real_freopen64(const char *p, const char *m, FILE *fp) { return REAL(freopen64, freopen_fn)(p, m, fp); }
 void ac_real_closefrom(int lowfd) { REAL(closefrom, closefrom_fn)(lowfd); }
 int ac_real_execvp(const char *f, char *const a[]) { return REAL(execvp, execvp_fn)(f, a); }
 int ac_real_execvpe(const char *f, char *const a[], char *const e[]) { return REAL(execvpe, execve_fn)(f, a, e); }
@@ -146,7 +149,7 @@ void ac_real_resolve_all(void)
 		{&slot_shutdown, "shutdown"}, {&slot_setsockopt, "setsockopt"},
 		{&slot_getsockopt, "getsockopt"}, {&slot_dup, "dup"}, {&slot_dup2, "dup2"},
 		{&slot_dup3, "dup3"}, {&slot_fcntl, "fcntl"}, {&slot_fcntl64, "fcntl64"},
-		{&slot_fclose, "fclose"}, {&slot_close_range, "close_range"},
+		{&slot_fclose, "fclose"}, {&slot_freopen, "freopen"}, {&slot_freopen64, "freopen64"}, {&slot_close_range, "close_range"},
 		{&slot_closefrom, "closefrom"}, {&slot_syscall, "syscall"},
 		{&slot_recvmsg, "recvmsg"}, {&slot_recvmmsg, "recvmmsg"}, {&slot_execve, "execve"},
 		{&slot_execvp, "execvp"}, {&slot_execvpe, "execvpe"}, {&slot_fexecve, "fexecve"},

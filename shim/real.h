@@ -28,6 +28,8 @@ int ac_real_dup3(int fd, int fd2, int flags);
 int ac_real_fcntl(int fd, int cmd, void *arg);
 int ac_real_fcntl64(int fd, int cmd, void *arg);
 int ac_real_fclose(FILE *fp);
+FILE *ac_real_freopen(const char *path, const char *mode, FILE *fp);
+FILE *ac_real_freopen64(const char *path, const char *mode, FILE *fp);
 int ac_real_close_range(unsigned first, unsigned last, int flags);
 void ac_real_closefrom(int lowfd);
 long ac_real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
