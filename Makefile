@@ -71,7 +71,10 @@ demo: all
 	@sh scripts/demo.sh
 
 # --- tests --------------------------------------------------------------------
-check: all
+# check installs what the tests need first (idempotent: apt-get only runs
+# when something is missing), so it works on a fresh Debian 12 machine.
+check: deps
+	@$(MAKE) --no-print-directory all $(B)/asan/libabortclose.so
 	@bash test/run-all.sh
 
 check-unit: all
@@ -79,6 +82,9 @@ check-unit: all
 
 check-integration: all
 	@bash test/run-all.sh integration
+
+check-fuzz:
+	@bash test/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
 deps:
 	@sh scripts/install-deps.sh
