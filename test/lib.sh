@@ -42,6 +42,8 @@ AC_PIDS=()
 AC_CAP_PID=""
 AC_CAP_FILE=""
 AC_CAP_PORT=""
+# Crash cases must not leave core files in the work tree.
+ulimit -c 0 2>/dev/null || true
 
 # --- verdicts -------------------------------------------------------------------
 pass() {
@@ -327,11 +329,19 @@ stderr_problem() {
 #     CASE_ENV        VAR=VALUE for the victim (e.g. ABORTCLOSE=off)
 #     CASE_PEER_OPTS  e.g. (--slow 1000) for a slow reader
 #     CASE_VICTIM_OPTS e.g. (--linger 1,0)
-#   CASE_NOLIB=1 runs the victim without the library.
+#     CASE_VICTIM_CMD another program as the victim (node, python3...): it
+#                     must speak victim's protocol (READY <port> when it is
+#                     a server, SENT <n> once the payload is written,
+#                     test/progs/testnet.h's payload); MODE is then only
+#                     used for "external" (kill -9 after SENT)
+#   CASE_NOLIB=1 runs the victim without the library; CASE_WANT_STATUS
+#   overrides the exit status expected from MODE.
 CASE_ENV=()
 CASE_PEER_OPTS=()
 CASE_VICTIM_OPTS=()
+CASE_VICTIM_CMD=()
 CASE_NOLIB=0
+CASE_WANT_STATUS=""
 run_tcp_case() {
 	local name=$1 role=$2 fam=$3 port=$4 bytes=$5 mode=$6 expect=$7
 	local d="$AC_TMP/$name" vpid ppid vst=0 pst=0 why="" peer_role
@@ -346,8 +356,12 @@ run_tcp_case() {
 	else
 		victim_cmd=(env LD_PRELOAD="$(ac_preload)" "${CASE_ENV[@]}")
 	fi
-	victim_cmd+=("$AC_BIN/victim" "$role" --port "$port" --family "$fam" --bytes "$bytes"
-		--end "$mode" "${CASE_VICTIM_OPTS[@]}")
+	if [ "${#CASE_VICTIM_CMD[@]}" -gt 0 ]; then
+		victim_cmd+=("${CASE_VICTIM_CMD[@]}")
+	else
+		victim_cmd+=("$AC_BIN/victim" "$role" --port "$port" --family "$fam" --bytes "$bytes"
+			--end "$mode" "${CASE_VICTIM_OPTS[@]}")
+	fi
 	[ "$role" = server ] && peer_role=client || peer_role=server
 
 	capture_start "$port" || { fail "$name" "tcpdump did not start"; return; }
@@ -389,7 +403,7 @@ run_tcp_case() {
 	match=$(peer_field "$d/peer.out" match)
 	rst=$(count_rst_from "$role" "$port")
 	fin=$(count_fin_from "$role" "$port")
-	want_st=$(victim_status_for "$mode")
+	want_st=${CASE_WANT_STATUS:-$(victim_status_for "$mode")}
 	local evidence="peer: first=$first bytes=$got/$bytes match=$match; from $role: RST=$rst FIN=$fin; victim status $vst"
 
 	[ "$pst" = 0 ] || why="peer exited $pst ($(head -c 200 "$d/peer.err"))"
