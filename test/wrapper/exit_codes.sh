@@ -80,6 +80,30 @@ ABORTCLOSE_PORT=80
 ABORTCLOSE_TYPO=1
 CASES
 
+# The caller's LD_PRELOAD already holds the library (a unit that sets it and
+# runs the wrapper): the library inside the wrapper's own shell prints its
+# line at startup; still exactly one line in all.
+# (A bash subshell execs the wrapper directly: env or timeout in between
+# would load the library too and print lines of their own.)
+preloaded_run() { # VAR=VALUE... -- WRAPPER-ARGS: like wrun, no helper processes
+	RC=0
+	(
+		while [ "$1" != -- ]; do export "${1?}"; shift; done
+		shift
+		exec "$W" "$@" >"$AC_TMP/w.out" 2>"$AC_TMP/w.err" </dev/null
+	) || RC=$?
+	OUT=$(cat "$AC_TMP/w.out")
+	ERR=$(cat "$AC_TMP/w.err")
+}
+want=$(lib_line ABORTCLOSE_ON_EXIT=bad)
+preloaded_run LD_PRELOAD="$LIB" ABORTCLOSE_ON_EXIT=bad -- "${touch_cmd[@]}"
+check_status "library already preloaded, bad env: exit" 2
+check_one_line "library already preloaded, bad env: one line" "$want"
+not_run "library already preloaded, bad env"
+preloaded_run LD_PRELOAD="$LIB" -- --on-exit=bad "${touch_cmd[@]}"
+check_status "library already preloaded, bad option: exit" 2
+check_one_line "library already preloaded, bad option: one line" "$want"
+
 # An option overrides the environment: a bad value in the environment is
 # replaced by the option's good one, and the other way round.
 wrun ABORTCLOSE_ON_EXIT=sometimes -- --on-exit=rst true
