@@ -12,10 +12,19 @@
  * Everything here is raw system calls on stack buffers: no malloc, no lock,
  * no stdio (it runs on the close path and in exit handlers).
  *
- * Known gaps (README, "Sharing between processes"): siblings and
- * grandchildren are not searched; two holders closing at the same instant may
- * both see the other and both keep the socket armed (the last close then
- * sends RST).
+ * Two holders closing at the same instant would each see the other still
+ * holding the socket, both keep it armed, and the last close would send RST
+ * and drop queued data.  To break that tie, a process publishes "I am
+ * releasing socket INO" on a small board shared by every process of its fork
+ * tree (MAP_SHARED, created by the first process that loaded the library,
+ * inherited by fork) *before* it looks for holders; a holder found on the
+ * board releasing the same socket does not count.  Both sides store first and
+ * read second (sequentially consistent atomics; the /proc reads in between
+ * are system calls), so at least one of two simultaneous closers sees the
+ * other and disarms: the connection ends with FIN (invariant 1 wins).
+ * A process that exec'd starts a new board, so the tie is only broken within
+ * a fork tree; siblings and grandchildren are not searched.  Both gaps are in
+ * the README ("Sharing between processes").
  */
 #include "state.h"
 #include "log.h"
@@ -24,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,6 +47,84 @@ struct linux_dirent64 {
 };
 
 enum { HOLDS_NO = 0, HOLDS_YES = 1, HOLDS_UNKNOWN = -1 };
+
+/* --- the board of releases in progress ------------------------------------ */
+
+struct release {
+	_Atomic int tgid; /* 0 = free */
+	_Atomic int tid;
+	_Atomic unsigned long long ino; /* AC_INO_ALL: every socket (exit) */
+};
+#define BOARD_SLOTS 1024 /* 24 KiB, one mapping for the whole fork tree */
+#define AC_INO_ALL (~0ull)
+static struct release *board;
+
+void ac_board_init(void)
+{
+	void *p = mmap(NULL, BOARD_SLOTS * sizeof(struct release), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	board = p == MAP_FAILED ? NULL : p;
+}
+
+static bool thread_alive(int tgid, int tid)
+{
+	return ac_sys(SYS_tgkill, tgid, tid, 0, 0, 0, 0) == 0 || errno != ESRCH;
+}
+
+/* Publish that this thread releases socket ino.  A thread owns at most one
+ * slot and reuses it: its previous release is over.  Returns false when the
+ * board is missing or full (the caller then disarms). */
+static bool board_publish(unsigned long long ino)
+{
+	if (!board)
+		return false;
+	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	struct release *mine = NULL;
+	for (int pass = 0; pass < 2 && !mine; pass++)
+		for (int i = 0; i < BOARD_SLOTS && !mine; i++) {
+			struct release *r = &board[i];
+			int owner = atomic_load(&r->tgid);
+			if (owner == tgid && atomic_load(&r->tid) == tid) {
+				mine = r;
+			} else if (pass == 1 && (owner == 0 || !thread_alive(owner, atomic_load(&r->tid)))) {
+				/* second pass: free slots, then slots of dead threads */
+				if (atomic_compare_exchange_strong(&r->tgid, &owner, tgid)) {
+					atomic_store(&r->tid, tid);
+					mine = r;
+				}
+			}
+		}
+	if (!mine)
+		return false;
+	/* An exiting process has announced every socket: keep it that way. */
+	if (atomic_load(&mine->ino) != AC_INO_ALL)
+		atomic_store(&mine->ino, ino);
+	return true;
+}
+
+/* Is process pid releasing socket ino right now? */
+static bool board_releasing(long pid, unsigned long long ino)
+{
+	if (!board)
+		return false;
+	for (int i = 0; i < BOARD_SLOTS; i++) {
+		if (atomic_load(&board[i].tgid) != pid)
+			continue;
+		unsigned long long b = atomic_load(&board[i].ino);
+		if (b == ino || b == AC_INO_ALL)
+			return true;
+	}
+	return false;
+}
+
+void ac_board_exiting(void)
+{
+	int saved = errno;
+	board_publish(AC_INO_ALL);
+	errno = saved;
+}
+
 
 static char *proc_path(char *buf, size_t size, long pid, const char *rest, long fd)
 {
@@ -59,7 +147,16 @@ static bool link_is(int dirfd, const char *path, const char *want, size_t wantle
 
 /* Does process pid have an fd on the socket named want ("socket:[ino]")?
  * Try the same fd number first (a forked child usually keeps it). */
-static int pid_holds(long pid, int fd, const char *want, size_t wantlen)
+static int pid_holds_raw(long pid, int fd, const char *want, size_t wantlen);
+
+/* A holder that is itself releasing the socket right now does not count. */
+static int pid_holds(long pid, int fd, const char *want, size_t wantlen, unsigned long long ino)
+{
+	int h = pid_holds_raw(pid, fd, want, wantlen);
+	return h == HOLDS_YES && board_releasing(pid, ino) ? HOLDS_NO : h;
+}
+
+static int pid_holds_raw(long pid, int fd, const char *want, size_t wantlen)
 {
 	char path[64], buf[2048];
 	if (link_is(AT_FDCWD, proc_path(path, sizeof path, pid, "/fd/", fd), want, wantlen))
@@ -94,7 +191,7 @@ static int pid_holds(long pid, int fd, const char *want, size_t wantlen)
  * listed in /proc/self/task/TID/children (CONFIG_PROC_CHILDREN).  Returns
  * the first pid for which visit says HOLDS_YES, 0 if none, -1 if the list
  * could not be read. */
-static long search_children(int fd, const char *want, size_t wantlen)
+static long search_children(int fd, const char *want, size_t wantlen, unsigned long long ino)
 {
 	char buf[2048], path[96];
 	int tasks = (int)ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/task",
@@ -132,7 +229,7 @@ static long search_children(int fd, const char *want, size_t wantlen)
 						continue;
 					}
 					if (pid > 0) {
-						int h = pid_holds(pid, fd, want, wantlen);
+						int h = pid_holds(pid, fd, want, wantlen, ino);
 						if (h == HOLDS_YES)
 							found = pid;
 						else if (h == HOLDS_UNKNOWN)
@@ -163,11 +260,14 @@ int ac_find_other_holder(int fd, ac_entry e)
 	p = ac_fmt_ulong(p, end, (unsigned long)st.st_ino);
 	p = ac_fmt_str(p, end, "]");
 	size_t wantlen = (size_t)(p - want);
+	/* Announce the release before looking: see the top of this file. */
+	if (!board_publish(st.st_ino))
+		goto out; /* no board, or full: cannot be sure -> -1 (disarm) */
 
 	bool unknown = false;
 	unsigned ep = ac_entry_epoch(e);
 	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed)) {
-		long c = search_children(fd, want, wantlen);
+		long c = search_children(fd, want, wantlen, st.st_ino);
 		if (c > 0) {
 			result = c;
 			goto out;
@@ -176,7 +276,7 @@ int ac_find_other_holder(int fd, ac_entry e)
 	}
 	if (ep < ac_birth_epoch) {
 		long ppid = ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
-		int h = pid_holds(ppid, fd, want, wantlen);
+		int h = pid_holds(ppid, fd, want, wantlen, st.st_ino);
 		if (h == HOLDS_YES) {
 			result = ppid;
 			goto out;

@@ -86,8 +86,17 @@ AC_EXPORT int listen(int fd, int backlog)
 
 static int accepted(int lfd, int fd)
 {
-	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
+	if (fd < 0 || !ac_on())
 		return fd;
+	if (!ac_fd_in_table(fd)) {
+		/* Beyond the table (the fd limit was raised after load): pass it
+		 * through untouched.  The kernel copied the listener's arming into
+		 * it, so give it the program's own linger back. */
+		ac_entry l = ac_get(lfd);
+		if (l & AC_F_PASS_ARM)
+			ac_disarm(fd, l);
+		return fd;
+	}
 	ac_entry l = ac_get(lfd);
 	if (!l) {
 		l = ac_classify(lfd, 0);

@@ -96,6 +96,7 @@ __attribute__((constructor(101))) static void ac_init(void)
 		return; /* pass-through for this process */
 	}
 	ac_log_init();
+	ac_board_init();
 	ac_fork_init();
 	ac_exit_init();
 	atomic_store(&ac_active, 1);

@@ -72,6 +72,12 @@ bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
  * found, -1 if it cannot be told (then the caller disarms: invariant 1). */
 int ac_find_other_holder(int fd, ac_entry e);
 
+/* The shared board of releases in progress (holders.c): created once in the
+ * constructor; ac_board_exiting() announces that every socket of this
+ * process is being released (normal exit). */
+void ac_board_init(void);
+void ac_board_exiting(void);
+
 /* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
 void ac_exit_apply(int status, bool from_exit_handler);
 
