@@ -1,0 +1,38 @@
+#!/bin/bash
+# spawn.sh - spawning children never disarms the parent's connections
+# (issue 3).  vfork children share the parent's memory (the library's table
+# too); glibc's system()/popen()/posix_spawn() use an internal
+# clone(CLONE_VM|CLONE_VFORK) that calls no interposed function at all
+# (platform-facts.md section 5); CPython's subprocess vforks and runs
+# close_range() in the child.  The child closes or inherits the connection;
+# the parent goes on serving: its later crash must give RST (control:
+# ABORTCLOSE=off gives FIN), its later close FIN with every byte (the
+# child did not clear the parent's entry either).
+# Ports 24450-24549.
+. "$(dirname "$0")/lib-fd.sh"
+need_lib "$FD_SERVER"
+need_tool tcpdump
+
+B=1048576
+FD_CASE_ENV=("PATH=/usr/bin:/bin")
+p=24450
+for how in vfork-close vfork-closerange-exec vfork-dup2-exec vfork-exit system system-child popen \
+	posix_spawn posix_spawnp posix_spawn-closefrom; do
+	fd_crash_pair "$how-then-parent-crashes" $p $B --case spawn --how "$how" --end kill
+	fd_server_case "$how-then-parent-closes" fin $((p + 2)) $B on --case spawn --how "$how" --end close
+	p=$((p + 3))
+done
+
+# The same from Python (CPython's own subprocess, os.system).
+need_tool python3
+PY=$(command -v python3)
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+p=24500
+for how in run-close-fds run-pass-fds popen-shell os-system; do
+	fd_case "python-$how-then-parent-crashes-on" rst $p $B on "$PY" "$AC_ROOT/test/fdpaths/fd_pyspawn.py" $p $B "$how" kill
+	fd_case "python-$how-then-parent-crashes-off" fin $((p + 1)) $B off "$PY" "$AC_ROOT/test/fdpaths/fd_pyspawn.py" $((p + 1)) $B "$how" kill
+	fd_case "python-$how-then-parent-closes" fin $((p + 2)) $B on "$PY" "$AC_ROOT/test/fdpaths/fd_pyspawn.py" $((p + 2)) $B "$how" close
+	p=$((p + 3))
+done
+FD_CASE_ENV=()
+ac_finish
