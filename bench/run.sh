@@ -16,11 +16,13 @@
 #
 # Every round runs in a fresh network namespace when `unshare -n` works
 # (root): no TIME_WAIT or port state leaks from one round into the next.
-# Ports: churn 26000-26299, bulk 26300-26499, strace 26500-26599,
+# Ports: churn 26000-26199, per-connection interleaving 26200-26299, bulk 26300-26499, strace 26500-26599,
 # nginx 26700-26899.
 #
-# Knobs (environment): BENCH_ROUNDS (7), BENCH_CONNS (20000 per churn
-# round), BENCH_WARMUP (500), BENCH_BULK_BYTES (2000000000),
+# Knobs (environment): BENCH_ROUNDS (11), BENCH_CONNS (10000 per churn
+# round; many short rounds resist bursts of other load better than few long), BENCH_WARMUP (500), BENCH_BULK_BYTES (2000000000),
+# BENCH_BULK_ROUNDS (9), BENCH_CALLGRIND_CONNS (500), BENCH_MULTI_ROUNDS (7),
+# BENCH_MULTI_CONNS (5000 per server),
 # BENCH_STRACE_CONNS (1000), BENCH_FDS (100000), BENCH_NGINX=0 to skip
 # nginx, BENCH_NGINX_ROUNDS (5), BENCH_NGINX_SECS (3),
 # ABORTCLOSE_LIB (library to measure, default build/libabortclose.so).
@@ -32,10 +34,11 @@ ROOT=$PWD
 BIN=$ROOT/build/bench
 LIB=${ABORTCLOSE_LIB:-$ROOT/build/libabortclose.so}
 JSON=$ROOT/build/bench.json
-ROUNDS=${BENCH_ROUNDS:-7}
-CONNS=${BENCH_CONNS:-20000}
+ROUNDS=${BENCH_ROUNDS:-11}
+CONNS=${BENCH_CONNS:-10000}
 WARMUP=${BENCH_WARMUP:-500}
 BULK=${BENCH_BULK_BYTES:-2000000000}
+BROUNDS=${BENCH_BULK_ROUNDS:-9}
 SCONNS=${BENCH_STRACE_CONNS:-1000}
 NFDS=${BENCH_FDS:-100000}
 NG_ROUNDS=${BENCH_NGINX_ROUNDS:-5}
@@ -50,7 +53,7 @@ warn() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- build the bench programs (plain programs: no library code in them) -------
 CFLAGS_B="-O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes -std=gnu11 -D_GNU_SOURCE"
-for p in server client fdmem; do
+for p in server client fdmem syscost; do
 	if [ ! -x "$BIN/bench_$p" ] || [ "bench/$p.c" -nt "$BIN/bench_$p" ] || [ bench/common.h -nt "$BIN/bench_$p" ]; then
 		# shellcheck disable=SC2086
 		${CC:-gcc} $CFLAGS_B -o "$BIN/bench_$p" "bench/$p.c" || { warn "cannot build bench/$p.c"; exit 1; }
@@ -74,7 +77,7 @@ else
 fi
 in_netns() {
 	if [ "$NETNS" = 1 ]; then
-		R_NETNS=1 N_NETNS=1 unshare -n "$@"
+		R_NETNS=1 N_NETNS=1 M_NETNS=1 unshare -n "$@"
 	else
 		"$@"
 	fi
@@ -137,10 +140,28 @@ for ((r = 0; r < ROUNDS; r++)); do
 			R_SRV_LIB=$(srv_lib "$m") R_CLI_LIB=$(cli_lib "$m") R_HAND=$hand \
 			in_netns bash bench/round.sh) || { warn "churn round $r mode $m failed"; port=$((port + 1)); continue; }
 		port=$((port + 1))
-		[ "$port" -gt 26299 ] && port=26000
+		[ "$port" -gt 26199 ] && port=26000
 		printf '%s %s %s\n' "$m" "$r" "$(printf '%s' "$out" | tr '\n' ' ')" >>"$CHURN"
 	done
 	printf '   round %d/%d done\n' "$((r + 1))" "$ROUNDS"
+done
+
+# --- 1b. churn interleaved connection by connection --------------------------------
+# Servers A, B and D run at once; one plain client alternates between them,
+# connection by connection, and times each one.  The median connection time of
+# each server ignores the connections stretched by other processes, so this
+# ratio stays steady even on a busy machine (whole-round interleaving cannot).
+MULTI=$WORK/multi.txt
+: >"$MULTI"
+MROUNDS=${BENCH_MULTI_ROUNDS:-7}
+MCONNS=${BENCH_MULTI_CONNS:-5000}
+say "1b. churn, per-connection interleaving: servers $([ "$HAVE_LIB" = 1 ] && echo "A, B and D" || echo "A and D") at once, $MCONNS connections each, $MROUNDS rounds"
+port=26200
+for ((r = 0; r < MROUNDS; r++)); do
+	out=$(M_BIN=$BIN M_PORT=$port M_N=$MCONNS M_WARMUP=200 M_LIB=$([ "$HAVE_LIB" = 1 ] && printf '%s' "$LIB") \
+		in_netns bash bench/multi-round.sh) || warn "per-connection round $r failed"
+	port=$((port + 3))
+	[ -n "$out" ] && printf '%s\n' "$out" | awk -v r="$r" '{ $1 = $1 " " r; print }' >>"$MULTI"
 done
 
 # --- 2. bulk throughput ----------------------------------------------------------
@@ -151,9 +172,9 @@ BMODES=(A)
 # Both ends on cpu 0: on this 2-vCPU VM a cross-CPU loopback stream varies by
 # +-10% from run to run (where the softirq work lands), on one CPU by +-3%.
 # The library is not on this path at all (read/write are not interposed).
-say "2. bulk: $BULK bytes over one connection per round, server writes 64 KiB, both on cpu 0, $ROUNDS rounds per mode"
+say "2. bulk: $BULK bytes over one connection per round, server writes 64 KiB, both on cpu 0, $BROUNDS rounds per mode"
 port=26300
-for ((r = 0; r < ROUNDS; r++)); do
+for ((r = 0; r < BROUNDS; r++)); do
 	n=${#BMODES[@]}
 	for ((i = 0; i < n; i++)); do
 		m=${BMODES[$(((i + r) % n))]}
@@ -164,6 +185,11 @@ for ((r = 0; r < ROUNDS; r++)); do
 		[ -n "$out" ] && printf '%s %s %s\n' "$m" "$r" "$(printf '%s' "$out" | tr '\n' ' ')" >>"$BULKF"
 	done
 done
+
+# --- 3a. what one syscall costs here (turns the counts below into ns) ---------------
+say "3. syscall cost: bench_syscost (median of 7 x 200000 calls, no library)"
+SYSCOST=$(in_netns bash -c '[ "${R_NETNS:-0}" = 1 ] && ip link set lo up; exec "$0" 26900' "$BIN/bench_syscost") ||
+	warn "bench_syscost failed"
 
 # --- 3. syscalls ---------------------------------------------------------------------
 # Each count is the difference of two runs (N and 2N connections, or S and 5S
@@ -189,7 +215,7 @@ per_unit() {
 lookup() { awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"; }
 port=26500
 if [ "$HAVE_STRACE" = 1 ]; then
-	say "3. syscalls: strace -f -c over $SCONNS and $((2 * SCONNS)) connections (difference / $SCONNS)"
+	say "   syscalls: strace -f -c over $SCONNS and $((2 * SCONNS)) connections (difference / $SCONNS)"
 	for m in "${MODES[@]}"; do
 		hand=0
 		[ "$m" = D ] && hand=1
@@ -247,7 +273,7 @@ cg_funcs() {
 }
 if [ "$HAVE_CG" = 1 ]; then
 	CGN=${BENCH_CALLGRIND_CONNS:-500}
-	say "3b. user-space instructions: valgrind --tool=callgrind over $CGN and $((2 * CGN)) connections"
+	say "   user-space instructions: valgrind --tool=callgrind over $CGN and $((2 * CGN)) connections"
 	for m in "${MODES[@]}"; do
 		hand=0
 		[ "$m" = D ] && hand=1
@@ -338,16 +364,16 @@ for m in "${MODES[@]}"; do
 	printf '%-26s %7s [%6s - %6s] %15s us %15s us\n' "   $(mode_name "$m")" "$(fmt "$med" %.0f)" \
 		"$(fmt "$lo" %.0f)" "$(fmt "$hi" %.0f)" "$(us "$sc")" "$(us "$cc")"
 done
-declare -A RATIO RLO RHI
+declare -A RATIO RPM RLO RHI
 ratio_line() { # M1 M2 target
 	local a=$1 b=$2
 	[ -n "${RATE[$a]:-}" ] && [ -n "${RATE[$b]:-}" ] || return 0
-	local q lo hi
+	local q pm lo hi
 	q=$(awk -v x="${RATE[$a]}" -v y="${RATE[$b]}" 'BEGIN { if (x == "nan" || y == "nan" || y == 0) print "nan"; else print x / y }')
-	read -r _ lo hi < <(paired "$CHURN" "$a" "$b" rate | stats)
-	RATIO[$a/$b]=$q RLO[$a/$b]=$lo RHI[$a/$b]=$hi
-	printf '   ratio %s/%s = %s   (per-round pairs %s - %s)   target %s\n' "$a" "$b" "$(fmt "$q" %.3f)" \
-		"$(fmt "$lo" %.3f)" "$(fmt "$hi" %.3f)" "$3"
+	read -r pm lo hi < <(paired "$CHURN" "$a" "$b" rate | stats)
+	RATIO[$a/$b]=$q RPM[$a/$b]=$pm RLO[$a/$b]=$lo RHI[$a/$b]=$hi
+	printf '   ratio %s/%s = %s   (per-round pairs: median %s [%s - %s])   target %s\n' "$a" "$b" "$(fmt "$q" %.3f)" \
+		"$(fmt "$pm" %.3f)" "$(fmt "$lo" %.3f)" "$(fmt "$hi" %.3f)" "$3"
 }
 if [ "$HAVE_LIB" = 1 ]; then
 	ratio_line B A ">= 0.98"
@@ -366,6 +392,27 @@ printf '   CPU of the hand-written linger calls: server D-A %s ns\n' \
 	"$(fmt "$(cpu_delta "${SCPU[D]}" "${SCPU[A]}")" %+.0f)"
 say ""
 
+declare -A MMED MRAT MRLO MRHI
+if [ -s "$MULTI" ]; then
+	say "1b. per-connection interleaving (one client alternating between the servers): median time of one connection"
+	for m in A B D; do
+		read -r med lo hi < <(field "$MULTI" "$m" median_ns | stats)
+		[ "$med" = nan ] && continue
+		MMED[$m]=$med
+		printf '   %-26s %7s us [%s - %s]\n' "$(mode_name "$m")" "$(us "$med")" "$(us "$lo")" "$(us "$hi")"
+	done
+	for pair in B/A B/D D/A; do
+		a=${pair%/*} b=${pair#*/}
+		[ -n "${MMED[$a]:-}" ] && [ -n "${MMED[$b]:-}" ] || continue
+		# speed ratio = time of b / time of a, per round
+		read -r pm lo hi < <(paired "$MULTI" "$b" "$a" median_ns | stats)
+		MRAT[$pair]=$pm MRLO[$pair]=$lo MRHI[$pair]=$hi
+		printf '   ratio %s = %s [%s - %s] (speed, per-round median times; target %s)\n' "$pair" "$(fmt "$pm" %.4f)" \
+			"$(fmt "$lo" %.4f)" "$(fmt "$hi" %.4f)" "$(case $pair in B/A) echo '>= 0.98' ;; B/D) echo '>= 0.99' ;; *) echo none ;; esac)"
+	done
+	say ""
+fi
+
 declare -A BMB BSC
 printf '%-26s %24s %18s\n' "2. bulk ($((BULK / 1000000)) MB)" "MB/s" "server CPU/GB"
 for m in "${BMODES[@]}"; do
@@ -376,18 +423,24 @@ for m in "${BMODES[@]}"; do
 	printf '%-26s %7s [%6s - %6s] %15s ms\n' "   $(mode_name "$m")" "$(fmt "$med" %.0f)" "$(fmt "$lo" %.0f)" \
 		"$(fmt "$hi" %.0f)" "$(fmt "${BSC[$m]}" %.1f)"
 done
-BRATIO=nan BRLO=nan BRHI=nan
+BRATIO=nan BRPM=nan BRLO=nan BRHI=nan
 if [ "$HAVE_LIB" = 1 ]; then
 	BRATIO=$(awk -v x="${BMB[B]}" -v y="${BMB[A]}" 'BEGIN { if (x == "nan" || y == "nan" || y == 0) print "nan"; else print x / y }')
-	read -r _ BRLO BRHI < <(paired "$BULKF" B A mbps | stats)
-	printf '   ratio B/A = %s   (per-round pairs %s - %s)   target >= 0.99\n' "$(fmt "$BRATIO" %.3f)" \
-		"$(fmt "$BRLO" %.3f)" "$(fmt "$BRHI" %.3f)"
+	read -r BRPM BRLO BRHI < <(paired "$BULKF" B A mbps | stats)
+	printf '   ratio B/A = %s   (per-round pairs: median %s [%s - %s])   target >= 0.99\n' "$(fmt "$BRATIO" %.3f)" \
+		"$(fmt "$BRPM" %.3f)" "$(fmt "$BRLO" %.3f)" "$(fmt "$BRHI" %.3f)"
 fi
 say ""
 
 declare -A SX
+SET_NS=$(kv "$SYSCOST" setsockopt_ns)
+GET_NS=$(kv "$SYSCOST" getsockopt_ns)
+if [ -n "$SYSCOST" ]; then
+	printf '3. one syscall here: getpid %s ns (the floor), setsockopt(SO_LINGER) %s ns, getsockopt(SO_LINGER) %s ns,\n   arm+disarm pair %s ns (median of 7 x 200000 calls)\n' \
+		"$(kv "$SYSCOST" getpid_ns)" "$SET_NS" "$GET_NS" "$(kv "$SYSCOST" pair_ns)"
+fi
 if [ "$HAVE_STRACE" = 1 ]; then
-	say "3. syscalls per connection (all kinds, strace -c difference of two runs)"
+	say "   syscalls per connection (all kinds, strace -c difference of two runs)"
 	printf '   %-32s %8s %8s %8s %8s  %s\n' "" total setsock getsock extra "extra vs A, by name"
 	for side in server client; do
 		for m in "${MODES[@]}"; do
@@ -432,7 +485,7 @@ say ""
 
 declare -A CG
 if [ "$HAVE_CG" = 1 ]; then
-	say "3b. user-space instructions per connection (callgrind Ir, difference of two runs / $CGN)"
+	say "   user-space instructions per connection (callgrind Ir, difference of two runs / $CGN)"
 	for side in server client; do
 		for m in "${MODES[@]}"; do
 			[ "$side" = client ] && { [ "$m" = B ] || [ "$m" = D ]; } && continue
@@ -456,6 +509,35 @@ if [ "$HAVE_CG" = 1 ]; then
 			awk -v n="$CGN" '{ d = ($3 - $2) / n; if (d >= 0.5) printf "%.0f %s\n", d, $1 }' | sort -rn | head -12 |
 			awk '{ printf "     %5s  %s\n", $1, $2 }'
 	fi
+	say ""
+fi
+
+# The noise-free prediction: time added per connection = extra syscalls x their
+# measured cost + extra user-space instructions at one per cycle (an estimate:
+# no hardware counters here), against the measured time of one A connection.
+MODEL_BA=nan MODEL_BD=nan MODEL_CA=nan
+if [ "$HAVE_LIB" = 1 ] && [ "$HAVE_STRACE" = 1 ] && [ -n "$SET_NS" ]; then
+	MHZ=$(awk -F: '/^cpu MHz/ { printf "%.0f", $2; exit }' /proc/cpuinfo)
+	[ -n "$MHZ" ] || MHZ=2500
+	added() { # mode side -> ns added vs A: syscalls by kind + instructions
+		awk -v s="${SX[$1.$2.set]:-0}" -v g="${SX[$1.$2.get]:-0}" -v sa="${SX[A.$2.set]:-0}" -v ga="${SX[A.$2.get]:-0}" \
+			-v o="${SX[$1.$2.extra]:-0}" -v sn="$SET_NS" -v gn="$GET_NS" \
+			-v ir="${CG[$1.$2]:-nan}" -v ira="${CG[A.$2]:-nan}" -v mhz="$MHZ" 'BEGIN {
+			ds = s - sa; dg = g - ga; rest = o - ds - dg
+			ns = ds * sn + dg * gn + rest * sn
+			if (ir != "nan" && ira != "nan") ns += (ir - ira) * 1000 / mhz
+			printf "%.0f", ns }'
+	}
+	TA=$(awk -v r="${RATE[A]}" 'BEGIN { if (r == "nan" || r == 0) print "nan"; else printf "%.0f", 1e9 / r }')
+	TD=$(awk -v r="${RATE[D]}" 'BEGIN { if (r == "nan" || r == 0) print "nan"; else printf "%.0f", 1e9 / r }')
+	NB=$(added B server) NC=$(($(added C server) + $(added C client))) ND=$(added D server)
+	MODEL_BA=$(awk -v t="$TA" -v n="$NB" 'BEGIN { if (t == "nan") print "nan"; else printf "%.4f", t / (t + n) }')
+	MODEL_CA=$(awk -v t="$TA" -v n="$NC" 'BEGIN { if (t == "nan") print "nan"; else printf "%.4f", t / (t + n) }')
+	MODEL_BD=$(awk -v t="$TA" -v nb="$NB" -v nd="$ND" 'BEGIN { if (t == "nan") print "nan"; else printf "%.4f", (t + nd) / (t + nb) }')
+	say "   model (noise-free): time added per connection = extra syscalls x cost above + extra instructions at"
+	say "   1 per cycle at $MHZ MHz; one A connection takes $TA ns of wall time here:"
+	printf '     B adds %s ns (server), C adds %s ns (both sides), D adds %s ns (server)\n' "$NB" "$NC" "$ND"
+	printf '     predicted B/A %s   C/A %s   B/D %s\n' "$MODEL_BA" "$MODEL_CA" "$MODEL_BD"
 	say ""
 fi
 
@@ -497,9 +579,9 @@ if [ "$NG_STATUS" = run ]; then
 			"$(fmt "$med" %.0f)" "$(fmt "$lo" %.0f)" "$(fmt "$hi" %.0f)" "$errs"
 	done
 	NRATIO=$(awk -v x="${NG[B]}" -v y="${NG[A]}" 'BEGIN { if (x == "nan" || y == "nan" || y == 0) print "nan"; else print x / y }')
-	read -r _ NRLO NRHI < <(paired "$NGF" B A rps | stats)
-	printf '   ratio B/A = %s   (per-round pairs %s - %s)   target >= 0.98   (library via: %s)\n' \
-		"$(fmt "$NRATIO" %.3f)" "$(fmt "$NRLO" %.3f)" "$(fmt "$NRHI" %.3f)" "$NG_VIA"
+	read -r NRPM NRLO NRHI < <(paired "$NGF" B A rps | stats)
+	printf '   ratio B/A = %s   (per-round pairs: median %s [%s - %s])   target >= 0.98   (library via: %s)\n' \
+		"$(fmt "$NRATIO" %.3f)" "$(fmt "$NRPM" %.3f)" "$(fmt "$NRLO" %.3f)" "$(fmt "$NRHI" %.3f)" "$NG_VIA"
 	say ""
 fi
 
@@ -521,12 +603,26 @@ fi
 	printf '},\n    "ratios": {'
 	sep=""
 	for k in "${!RATIO[@]}"; do
-		printf '%s"%s": {"ratio_of_medians": %s, "paired_min": %s, "paired_max": %s}' "$sep" "$k" \
-			"$(json_num "${RATIO[$k]}")" "$(json_num "${RLO[$k]}")" "$(json_num "${RHI[$k]}")"
+		printf '%s"%s": {"ratio_of_medians": %s, "paired_median": %s, "paired_min": %s, "paired_max": %s}' "$sep" "$k" \
+			"$(json_num "${RATIO[$k]}")" "$(json_num "${RPM[$k]}")" "$(json_num "${RLO[$k]}")" "$(json_num "${RHI[$k]}")"
 		sep=", "
 	done
 	printf '}},\n'
-	printf '  "bulk": {"bytes": %s, "rounds": %s, "modes": {' "$BULK" "$ROUNDS"
+	printf '  "churn_per_connection": {"rounds": %s, "connections_per_server": %s, "median_conn_ns": {' "$MROUNDS" "$MCONNS"
+	sep=""
+	for k in "${!MMED[@]}"; do
+		printf '%s"%s": %s' "$sep" "$k" "$(json_num "${MMED[$k]}")"
+		sep=", "
+	done
+	printf '}, "ratios": {'
+	sep=""
+	for k in "${!MRAT[@]}"; do
+		printf '%s"%s": {"median": %s, "min": %s, "max": %s}' "$sep" "$k" "$(json_num "${MRAT[$k]}")" \
+			"$(json_num "${MRLO[$k]}")" "$(json_num "${MRHI[$k]}")"
+		sep=", "
+	done
+	printf '}},\n'
+	printf '  "bulk": {"bytes": %s, "rounds": %s, "modes": {' "$BULK" "$BROUNDS"
 	sep=""
 	for m in "${BMODES[@]}"; do
 		read -r med lo hi < <(field "$BULKF" "$m" mbps | stats)
@@ -534,7 +630,8 @@ fi
 			"$(json_num "$med")" "$(json_num "$lo")" "$(json_num "$hi")" "$(json_num "${BSC[$m]}")"
 		sep=", "
 	done
-	printf '}, "ratio_B_A": %s, "paired_min": %s, "paired_max": %s},\n' "$(json_num "$BRATIO")" "$(json_num "$BRLO")" "$(json_num "$BRHI")"
+	printf '}, "ratio_B_A": %s, "paired_median": %s, "paired_min": %s, "paired_max": %s},\n' "$(json_num "$BRATIO")" \
+		"$(json_num "$BRPM")" "$(json_num "$BRLO")" "$(json_num "$BRHI")"
 	if [ "$HAVE_STRACE" = 1 ]; then
 		printf '  "syscalls_per_connection": {'
 		sep=""
@@ -565,13 +662,17 @@ fi
 	else
 		printf '  "user_instructions_per_connection": null,\n'
 	fi
+	printf '  "syscall_cost_ns": {"getpid": %s, "setsockopt_so_linger": %s, "getsockopt_so_linger": %s, "arm_disarm_pair": %s},\n' \
+		"$(json_num "$(kv "$SYSCOST" getpid_ns)")" "$(json_num "$SET_NS")" "$(json_num "$GET_NS")" "$(json_num "$(kv "$SYSCOST" pair_ns)")"
+	printf '  "model": {"predicted_B_A": %s, "predicted_C_A": %s, "predicted_B_D": %s},\n' \
+		"$(json_num "$MODEL_BA")" "$(json_num "$MODEL_CA")" "$(json_num "$MODEL_BD")"
 	printf '  "memory": {"sockets": %s, "rss_kb_without": %s, "rss_kb_with": %s, "bytes_per_fd": %s},\n' \
 		"$(json_num "$MEM_N")" "$(json_num "$(kv "$MEMA" rss_after_kb)")" "$(json_num "$(kv "$MEMB" rss_after_kb)")" \
 		"$(json_num "$MEM_PERFD")"
 	if [ "$NG_STATUS" = run ]; then
-		printf '  "nginx": {"via": "%s", "rounds": %s, "seconds": %s, "rps_A": %s, "rps_B": %s, "ratio_B_A": %s, "paired_min": %s, "paired_max": %s}\n' \
+		printf '  "nginx": {"via": "%s", "rounds": %s, "seconds": %s, "rps_A": %s, "rps_B": %s, "ratio_B_A": %s, "paired_median": %s, "paired_min": %s, "paired_max": %s}\n' \
 			"$NG_VIA" "$NG_ROUNDS" "$NG_SECS" "$(json_num "${NG[A]}")" "$(json_num "${NG[B]}")" "$(json_num "$NRATIO")" \
-			"$(json_num "$NRLO")" "$(json_num "$NRHI")"
+			"$(json_num "$NRPM")" "$(json_num "$NRLO")" "$(json_num "$NRHI")"
 	else
 		printf '  "nginx": {"skipped": "%s"}\n' "$NG_REASON"
 	fi
@@ -581,7 +682,7 @@ fi
 RAW=$ROOT/build/bench-raw
 rm -rf "$RAW"
 mkdir -p "$RAW"
-cp "$CHURN" "$BULKF" "$NGF" "$RAW/" 2>/dev/null
+cp "$CHURN" "$MULTI" "$BULKF" "$NGF" "$RAW/" 2>/dev/null
 [ -d "$SYSD" ] && cp -r "$SYSD" "$RAW/strace"
 [ -d "$CGD" ] && cp -r "$CGD" "$RAW/callgrind"
 say "wrote $JSON and the raw rounds in $RAW/  (total $(($(date +%s) - START)) s)"
