@@ -186,8 +186,14 @@ static void exec_self(const char *mode, int fd, int nolib)
 }
 
 /* --- exec target --------------------------------------------------------- */
+static int ready_fd = -1, go_fd = -1; /* --ready / --go: target handshake */
+
 static int run_target(const char *mode, int fd)
 {
+	if (ready_fd >= 0) {
+		signal_fd(ready_fd); /* loaded (the library, if any, has adopted fd) */
+		wait_fd(go_fd);
+	}
 	if (strcmp(mode, "kill") == 0)
 		crash();
 	if (strcmp(mode, "exit0") == 0)
@@ -591,6 +597,84 @@ static void case_siblings(void)
 	exit(0);
 }
 
+/* pid reuse in a fork server: child A exits 0 holding the connection and is
+ * reaped; then a new child B gets A's pid back (/proc/sys/kernel/ns_last_pid,
+ * as a busy forking server gets it after pid_max forks).  The parent closes
+ * its copy while B serves; B crashes.  B's crash must still give RST:
+ * nothing that A did may count for B. */
+static void case_pid_reuse(void)
+{
+	pid_t a = fork();
+	CHECK(a >= 0, "fork A");
+	if (a == 0)
+		exit(0);
+	wait_child(a, 0);
+	int p[2];
+	CHECK(pipe(p) == 0, "pipe");
+	pid_t b = -1;
+	for (int i = 0; i < 1000 && b != a; i++) {
+		int f = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+		CHECK(f >= 0, "open ns_last_pid (needs root)");
+		char num[16];
+		int n = snprintf(num, sizeof num, "%d", (int)a - 1);
+		CHECK(write(f, num, (size_t)n) == n, "write ns_last_pid");
+		close(f);
+		b = fork();
+		CHECK(b >= 0, "fork B");
+		if (b == 0) {
+			if (getpid() != a) /* another process took the pid: try again */
+				syscall(SYS_exit_group, 0);
+			wait_fd(p[0]);
+			send_all(conn);
+			if (strcmp(end_mode, "close") == 0)
+				CHECK(close(conn) == 0, "B close");
+			crash();
+		}
+		if (b != a)
+			waitpid(b, NULL, 0);
+	}
+	CHECK(b == a, "a child with the pid of the first one (pid reuse)");
+	CHECK(close(conn) == 0, "parent close");
+	signal_fd(p[1]);
+	wait_child(b, -1);
+	exit(0);
+}
+
+/* A forked child hands the connection to another program through a program
+ * without the library (`env LD_PRELOAD=... prog`, what inetd.conf must say
+ * for openbsd-inetd): the child's exec disarms nothing for good (the final
+ * program adopts and arms the socket).  Once that program runs, the parent
+ * closes its copy; then the program ends with --end (kill or close). */
+static void case_fork_exec_relay(void)
+{
+	int ready[2], go[2];
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	send_all(conn);
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		char fdbuf[16], rbuf[16], gbuf[16], pre[4200];
+		snprintf(fdbuf, sizeof fdbuf, "%d", conn);
+		snprintf(rbuf, sizeof rbuf, "%d", ready[1]);
+		snprintf(gbuf, sizeof gbuf, "%d", go[0]);
+		const char *lp = getenv("LD_PRELOAD");
+		snprintf(pre, sizeof pre, "LD_PRELOAD=%s", lp ? lp : "");
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		CHECK(n > 0, "readlink /proc/self/exe");
+		self[n] = 0;
+		char *argv[] = { "env", pre, self, "--case", "target", "--then", (char *)end_mode,
+			         "--fd", fdbuf, "--ready", rbuf, "--go", gbuf, NULL };
+		execve("/usr/bin/env", argv, env_without_preload());
+		CHECK(0, "exec env");
+	}
+	wait_fd(ready[0]);
+	CHECK(close(conn) == 0, "parent close");
+	signal_fd(go[1]);
+	wait_child(pid, -1);
+	exit(0);
+}
+
 /* Spawning children that share the parent's memory or exec at once. */
 static void case_spawn(void)
 {
@@ -692,6 +776,8 @@ static const struct {
 	{ "daemon", case_daemon },
 	{ "double-fork", case_double_fork },
 	{ "siblings", case_siblings },
+	{ "pid-reuse", case_pid_reuse },
+	{ "fork-exec-relay", case_fork_exec_relay },
 	{ "spawn", case_spawn },
 };
 
@@ -748,6 +834,10 @@ int main(int argc, char **argv)
 			target_fd = atoi(v);
 		else if (strcmp(a, "--self") == 0)
 			self_path = v;
+		else if (strcmp(a, "--ready") == 0)
+			ready_fd = atoi(v);
+		else if (strcmp(a, "--go") == 0)
+			go_fd = atoi(v);
 		else
 			usage();
 		i++;
