@@ -90,6 +90,15 @@ out:
 
 ac_entry ac_decide(int fd, ac_entry e, ac_entry role, unsigned port)
 {
+	const char *event = NULL;
+	e = ac_decide_quiet(fd, e, role, port, &event);
+	if (event)
+		ac_log_fd(AC_LEVEL_DEBUG, fd, event, 0);
+	return e;
+}
+
+ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const char **event)
+{
 	unsigned role_bit = role == AC_F_CONNECTED ? AC_ROLE_CONNECTED : AC_ROLE_ACCEPTED;
 	e |= AC_F_DECIDED | role;
 	if (ac_policy.ports_filtered && port == 0) {
@@ -111,17 +120,21 @@ ac_entry ac_decide(int fd, ac_entry e, ac_entry role, unsigned port)
 			ac_disarm(fd, e);
 		e &= ~(AC_F_MANAGED | AC_F_ARMED);
 		ac_set(fd, e);
-		AC_COUNT(skipped);
-		ac_log_fd(AC_LEVEL_DEBUG, fd, ac_policy_role_managed(&ac_policy, role_bit) ? "skipped:port" : "skipped:role", 0);
+		/* The stats count connections: a listener's are counted as they
+		 * are accepted (hook_socket.c accepted()). */
+		if (!(e & AC_F_LISTENER))
+			AC_COUNT(skipped);
+		*event = ac_policy_role_managed(&ac_policy, role_bit) ? "skipped:port" : "skipped:role";
 		return e;
 	}
 	e |= AC_F_MANAGED;
 	if (!(e & AC_F_ARMED) && ac_arm(fd))
 		e |= AC_F_ARMED;
 	ac_set(fd, e);
+	*event = NULL;
 	if ((e & AC_F_ARMED) && !(e & AC_F_LISTENER)) {
 		AC_COUNT(armed);
-		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
+		*event = "armed";
 	}
 	return e;
 }

@@ -11,6 +11,7 @@
 #include "state.h"
 #include "export.h"
 #include "real.h"
+#include "log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +30,13 @@ static void after_fork_child(void)
 {
 	bump();
 	ac_birth_epoch = atomic_load(&ac_epoch);
+	/* The stats are this process's own: the parent reports what it counted
+	 * before the fork, so the child starts from zero (sums over processes
+	 * stay right; a child that only closes its copies prints nothing). */
+	atomic_store(&ac_stats.armed, 0);
+	atomic_store(&ac_stats.graceful, 0);
+	atomic_store(&ac_stats.left, 0);
+	atomic_store(&ac_stats.skipped, 0);
 }
 
 void ac_fork_init(void)

@@ -68,6 +68,18 @@ int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
 	/* Disarm before the FIN is queued: an armed socket closed later would
 	 * discard the queued data and the FIN (tcp_close with linger 0 sends RST
 	 * in FIN_WAIT1 too), and a crash right after shutdown must not lose it. */
+	/* The peer's address, for the log line: when the peer closed first, the
+	 * last ACK of our FIN can arrive within shutdown() (loopback) and the
+	 * socket is CLOSED, without a peer, by the time it returns. */
+	struct sockaddr_storage peer;
+	socklen_t peer_len = 0;
+	if (ac_log_enabled(AC_LEVEL_DEBUG)) {
+		int saved = errno;
+		peer_len = sizeof peer;
+		if (getpeername(fd, (struct sockaddr *)&peer, &peer_len) != 0)
+			peer_len = 0;
+		errno = saved;
+	}
 	ac_disarm(fd, e);
 	int r = real_shutdown(fd, how);
 	if (r != 0) {
@@ -76,7 +88,8 @@ int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
 	}
 	ac_set(fd, e & ~AC_F_ARMED);
 	AC_COUNT(graceful);
-	ac_log_fd(AC_LEVEL_DEBUG, fd, "disarmed:shutdown", 0);
+	ac_log_fd_peer(AC_LEVEL_DEBUG, fd, "disarmed:shutdown", 0,
+		       peer_len ? (struct sockaddr *)&peer : NULL, peer_len);
 	return r;
 }
 

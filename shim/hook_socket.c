@@ -41,10 +41,8 @@ AC_EXPORT int socket(int domain, int type, int protocol)
 	if (ac_arm(fd))
 		e |= AC_F_ARMED;
 	ac_set(fd, e);
-	if (e & AC_F_ARMED) {
-		AC_COUNT(armed);
-		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
-	}
+	/* Not counted or logged yet: the socket may become a listener (not a
+	 * connection) and has no addresses.  connect() counts and logs it. */
 	return fd;
 }
 
@@ -150,21 +148,33 @@ static unsigned port_of(const struct sockaddr *sa, socklen_t len)
 
 AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	const char *event = NULL;
 	if (ac_on() && ac_fd_in_table(fd)) {
 		ac_entry e = entry_of(fd);
 		if ((e & AC_F_TCP) && !(e & AC_F_LISTENER) && !(e & AC_F_CONNECTED)) {
 			if (!(e & AC_F_DECIDED)) {
 				unsigned port = port_of(addr, len);
 				if (port)
-					ac_decide(fd, e, AC_F_CONNECTED, port);
+					ac_decide_quiet(fd, e, AC_F_CONNECTED, port, &event);
 			} else {
-				if ((e & AC_F_MANAGED) && !(e & AC_F_ARMED) && ac_arm(fd)) {
+				if ((e & AC_F_MANAGED) && !(e & AC_F_ARMED) && ac_arm(fd))
 					e |= AC_F_ARMED; /* e.g. made before the library loaded */
+				/* Armed at socket(): it becomes a connection now. */
+				if (ac_entry_armed(e)) {
 					AC_COUNT(armed);
+					event = "armed";
 				}
 				ac_set(fd, e | AC_F_CONNECTED);
 			}
 		}
 	}
-	return ac_real_connect(fd, addr, len);
+	int r = ac_real_connect(fd, addr, len);
+	if (event) {
+		/* After the real connect() the local address exists; the remote
+		 * one is the argument (a non-blocking connect has no peer yet). */
+		int saved = errno;
+		ac_log_fd_peer(AC_LEVEL_DEBUG, fd, event, 0, addr, len);
+		errno = saved;
+	}
+	return r;
 }

@@ -127,6 +127,12 @@ void ac_log_text(enum ac_log_level level, const char *text)
 
 void ac_log_fd(enum ac_log_level level, int fd, const char *event, long num)
 {
+	ac_log_fd_peer(level, fd, event, num, NULL, 0);
+}
+
+void ac_log_fd_peer(enum ac_log_level level, int fd, const char *event, long num,
+		    const struct sockaddr *peer, socklen_t peer_len)
+{
 	if (!ac_log_enabled(level))
 		return;
 	char line[512], *end = line + sizeof line - 1;
@@ -142,8 +148,15 @@ void ac_log_fd(enum ac_log_level level, int fd, const char *event, long num)
 	p = ac_fmt_str(p, end, " local=");
 	p = fmt_addr(p, end, &ss, len);
 	len = sizeof ss;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
 		len = 0;
+		if (peer && peer_len <= sizeof ss &&
+		    ((peer->sa_family == AF_INET && peer_len >= sizeof(struct sockaddr_in)) ||
+		     (peer->sa_family == AF_INET6 && peer_len >= sizeof(struct sockaddr_in6)))) {
+			memcpy(&ss, peer, peer_len);
+			len = peer_len;
+		}
+	}
 	p = ac_fmt_str(p, end, " remote=");
 	p = len ? fmt_addr(p, end, &ss, len) : ac_fmt_str(p, end, "-");
 	p = ac_fmt_str(p, end, " ");
@@ -194,6 +207,18 @@ void ac_log_init(void)
 		log_is_syslog = true;
 		break;
 	}
+	}
+	if (fd < 0 && ac_policy.log_dest != AC_LOG_OFF) {
+		/* Not a configuration error (the value was valid): say once why
+		 * there will be no log, and go on. */
+		char line[AC_PATH_MAX + 160], *p = line, *end = line + sizeof line - 1;
+		p = ac_fmt_str(p, end, "libabortclose: cannot open the ABORTCLOSE_LOG destination ");
+		p = ac_fmt_str(p, end, ac_policy.log_path[0] ? ac_policy.log_path : "/dev/log");
+		p = ac_fmt_str(p, end, ": ");
+		p = ac_fmt_str(p, end, strerrorname_np(errno) ? strerrorname_np(errno) : "error");
+		p = ac_fmt_str(p, end, "; logging is off\n");
+		ssize_t w = write(2, line, (size_t)(p - line));
+		(void)w;
 	}
 	atomic_store(&log_fd, move_high(fd));
 	errno = saved;

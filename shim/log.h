@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include <sys/socket.h>
+
 #include "policy.h"
 
 struct ac_stats {
@@ -28,6 +30,11 @@ bool ac_log_enabled(enum ac_log_level level);
 
 /* "libabortclose[pid]: fd=N local=A:P remote=A:P EVENT[num]" */
 void ac_log_fd(enum ac_log_level level, int fd, const char *event, long num);
+
+/* The same, with the remote address to show when the kernel has none yet: a
+ * connect() still in SYN_SENT (non-blocking) has no peer for getpeername(). */
+void ac_log_fd_peer(enum ac_log_level level, int fd, const char *event, long num,
+		    const struct sockaddr *peer, socklen_t peer_len);
 
 /* "libabortclose[pid]: TEXT" */
 void ac_log_text(enum ac_log_level level, const char *text);

@@ -57,6 +57,11 @@ ac_entry ac_classify(int fd, unsigned epoch);
  * Returns the new entry (also stored). */
 ac_entry ac_decide(int fd, ac_entry e, ac_entry role, unsigned port);
 
+/* The same without logging: *event is set to the debug event to log ("armed",
+ * "skipped:port", "skipped:role") or NULL.  connect() logs it after the real
+ * connect(), when the local address exists. */
+ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const char **event);
+
 /* The program ends its use of fd on purpose (close, fclose, close_range, dup2
  * over it, exec of a close-on-exec fd...).  e is the entry already taken out of
  * the table.  Disarms the socket if this is its last holder; fds in
