@@ -230,6 +230,44 @@ static inline struct rel_counters rel_counters_diff(struct rel_counters a, struc
 	return d;
 }
 
+/* Every Tcp/TcpExt counter of this namespace whose name mentions an abort or
+ * a reset, as "Name=value " pairs into out (for failure reports: which kind
+ * of RST it was). */
+static inline void rel_reset_counters(char *out, size_t size)
+{
+	static const char *const files[] = {"/proc/net/snmp", "/proc/net/netstat"};
+	static const char *const prefixes[] = {"Tcp:", "TcpExt:"};
+	size_t used = 0;
+	out[0] = 0;
+	for (int f = 0; f < 2; f++) {
+		char buf[16384];
+		int fd = open(files[f], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		char *hdr = strstr(buf, prefixes[f]);
+		char *vals = hdr ? strstr(hdr + 1, prefixes[f]) : NULL;
+		if (!vals)
+			continue;
+		char *he = strchr(hdr, '\n'), *ve = strchr(vals, '\n');
+		if (he)
+			*he = 0;
+		if (ve)
+			*ve = 0;
+		char *hs, *vs;
+		char *h = strtok_r(hdr + strlen(prefixes[f]), " ", &hs);
+		char *v = strtok_r(vals + strlen(prefixes[f]), " ", &vs);
+		for (; h && v; h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs))
+			if ((strstr(h, "Abort") || strstr(h, "Rst") || strstr(h, "Reset") ||
+			     strstr(h, "Challenge")) && strcmp(v, "0") != 0 && used < size)
+				used += (size_t)snprintf(out + used, size - used, "%s=%s ", h, v);
+	}
+}
+
 /* The kernel's own SO_LINGER of fd, bypassing every interposer (the
  * library's getsockopt shows the program's view, not the kernel's). */
 static inline int rel_kernel_linger(int fd, struct linger *l)

@@ -4,11 +4,12 @@
 # process per connection; the parent closes its copy at once) under the
 # library each serve rounds of 200 concurrent connections x 1 MiB and
 # close() every one on purpose.  The client checks every byte and an EOF
-# end; the kernel of a private network namespace counts RSTs (OutRsts must
-# stay 0).  Reduced from `make soak` for the threaded server (10 rounds);
-# the forking server keeps all 20 rounds because its failure (two holders
-# closing at once both keep the socket armed) shows up in a few connections
-# per thousand.  Driver: test/progs/rel_graceful.c.  Ports 23100, 23101.
+# end; the kernel of a private network namespace counts the RSTs a close
+# or abort sends (TCPAbortOnData + TCPAbortOnClose must stay 0).  Reduced
+# from `make soak` for the threaded server (10 rounds); the forking server
+# keeps all 20 rounds because its failure mode (two holders closing at once
+# both keep the socket armed) showed up in only a few connections per
+# thousand.  Driver: test/progs/rel_graceful.c.  Ports 23100, 23101.
 . "$(dirname "$0")/../lib.sh"
 need_lib "$AC_BIN/rel_graceful"
 

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_lib "$AC_BIN/rel_hazards"
 
-asan_lib="$AC_BUILD/asan/libabortclose.so"
+asan_lib="${AC_ASAN_LIB:-$AC_BUILD/asan/libabortclose.so}"
 asan_rt=$(gcc -print-file-name=libasan.so 2>/dev/null)
 
 # run NAME PRELOAD [VAR=VAL...] MODE

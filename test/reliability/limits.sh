@@ -14,8 +14,10 @@
 #                through untouched: a graceful close delivers every byte and
 #                EOF; close/shutdown/dup2/close_range/closefrom across the
 #                table's end work; invalid fds give EBADF.
-# Both run with the plain library and with the ASan+UBSan build (an
-# out-of-bounds table access is a sanitizer report).  above-table also runs
+# above-table also runs with ABORTCLOSE_PORTS and ABORTCLOSE_ROLES set (the
+# listener is then armed after listen()).  Both modes run with the plain
+# library and with the ASan+UBSan build (an out-of-bounds table access is a
+# sanitizer report).  above-table also runs
 # with ABORTCLOSE=off as the control.  Ports 23400, 23401.
 . "$(dirname "$0")/../lib.sh"
 need_lib "$AC_BIN/rel_limits"
@@ -28,7 +30,7 @@ if ! gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$fake" "$AC_ROOT/test/relia
 	fail fake-rlimit-build "$(head -c 300 "$AC_TMP/build.err")"
 	ac_finish
 fi
-asan_lib="$AC_BUILD/asan/libabortclose.so"
+asan_lib="${AC_ASAN_LIB:-$AC_BUILD/asan/libabortclose.so}"
 asan_rt=$(gcc -print-file-name=libasan.so 2>/dev/null)
 
 # run NAME PRELOAD MODE [VAR=VAL...]
@@ -50,6 +52,10 @@ run() {
 
 run near-limit "$AC_PRELOAD" near-limit
 run above-table "$fake $AC_PRELOAD" above-table
+# With a port or role filter the listener is armed after listen(), not
+# before: connections completed since then inherit the arming just the same.
+run above-table-ports-filter "$fake $AC_PRELOAD" above-table ABORTCLOSE_PORTS=23401
+run above-table-roles-filter "$fake $AC_PRELOAD" above-table ABORTCLOSE_ROLES=accepted
 run control-off-above-table "$fake $AC_PRELOAD" above-table ABORTCLOSE=off
 if [ -f "$asan_lib" ] && [ -f "$asan_rt" ]; then
 	run asan-near-limit "$asan_rt $asan_lib" near-limit
