@@ -28,8 +28,10 @@ void ac_exit_apply(int status, bool from_exit_handler)
 		return;
 	bool disarm = ac_policy_exit_disarms(&ac_policy, status);
 	/* Every socket of this process is released from here on: a holder that
-	 * closes at the same time must not count on us (holders.c). */
-	ac_board_exiting();
+	 * closes at the same time must not count on us (holders.c).  Sockets
+	 * left armed are not released: a holder keeps counting on us. */
+	if (disarm)
+		ac_board_exiting();
 	int max = atomic_load(&ac_max_fd);
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);

@@ -81,6 +81,7 @@ static bool board_publish(unsigned long long ino)
 	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	struct release *mine = NULL;
+	bool claimed = false;
 	for (int pass = 0; pass < 2 && !mine; pass++)
 		for (int i = 0; i < BOARD_SLOTS && !mine; i++) {
 			struct release *r = &board[i];
@@ -89,16 +90,23 @@ static bool board_publish(unsigned long long ino)
 				mine = r;
 			} else if (pass == 1 && (owner == 0 || !thread_alive(owner, atomic_load(&r->tid)))) {
 				/* second pass: free slots, then slots of dead threads */
-				if (atomic_compare_exchange_strong(&r->tgid, &owner, tgid)) {
+				/* Claim through -1 (matches no pid): readers never see
+				 * the new owner with the previous owner's ino - an
+				 * exited process's AC_INO_ALL would otherwise make
+				 * this process look as if it released every socket. */
+				if (atomic_compare_exchange_strong(&r->tgid, &owner, -1)) {
 					atomic_store(&r->tid, tid);
+					atomic_store(&r->ino, ino);
+					atomic_store(&r->tgid, tgid);
 					mine = r;
+					claimed = true;
 				}
 			}
 		}
 	if (!mine)
 		return false;
 	/* An exiting process has announced every socket: keep it that way. */
-	if (atomic_load(&mine->ino) != AC_INO_ALL)
+	if (!claimed && atomic_load(&mine->ino) != AC_INO_ALL)
 		atomic_store(&mine->ino, ino);
 	return true;
 }
@@ -116,6 +124,20 @@ static bool board_releasing(long pid, unsigned long long ino)
 			return true;
 	}
 	return false;
+}
+
+void ac_board_done(void)
+{
+	if (!board)
+		return;
+	int saved = errno;
+	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	for (int i = 0; i < BOARD_SLOTS; i++)
+		if (atomic_load(&board[i].tgid) == tgid && atomic_load(&board[i].tid) == tid &&
+		    atomic_load(&board[i].ino) != AC_INO_ALL)
+			atomic_store(&board[i].ino, 0);
+	errno = saved;
 }
 
 void ac_board_exiting(void)

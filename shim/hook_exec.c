@@ -93,6 +93,7 @@ static void after_failed_exec(void)
 		return;
 	int saved = errno;
 	int max = atomic_load(&ac_max_fd);
+	ac_board_done();
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
 		if (e & AC_F_EXEC_TMP) {

@@ -91,7 +91,10 @@ static int accepted(int lfd, int fd)
 		 * through untouched.  The kernel copied the listener's arming into
 		 * it, so give it the program's own linger back. */
 		ac_entry l = ac_get(lfd);
-		if (l & AC_F_PASS_ARM)
+		/* Armed at any time, not only before listen(): with
+		 * ABORTCLOSE_PORTS/ROLES the listener is armed after listen() (no
+		 * PASS_ARM), and every connection completed since inherits it. */
+		if (ac_entry_armed(l))
 			ac_disarm(fd, l);
 		return fd;
 	}

@@ -82,6 +82,8 @@ int ac_find_other_holder(int fd, ac_entry e);
  * process is being released (normal exit). */
 void ac_board_init(void);
 void ac_board_exiting(void);
+/* This thread's release did not happen after all (failed exec). */
+void ac_board_done(void);
 
 /* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
 void ac_exit_apply(int status, bool from_exit_handler);
