@@ -14,6 +14,8 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -52,6 +54,45 @@ AC_EXPORT pid_t _Fork(void)
 	else if (pid > 0)
 		after_fork_parent();
 	return pid;
+}
+
+/* daemon() forks with glibc's internal fork and its parent leaves with the
+ * internal _exit: that parent never runs the exit policy, so a socket it
+ * shares with the daemon child was closed armed by the parent's exit while
+ * the child's graceful close could count on the parent still holding it (RST).
+ * The same steps, through the interposed fork() and _exit(). */
+AC_EXPORT int daemon(int nochdir, int noclose)
+{
+	switch (fork()) {
+	case -1:
+		return -1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1)
+		return -1;
+	if (!nochdir && chdir("/") != 0) {
+		/* ignored, as glibc does */
+	}
+	if (!noclose) {
+		struct stat st;
+		int fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+			close(fd);
+			errno = ENODEV; /* glibc: /dev/null is not the null device */
+			return -1;
+		}
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
 }
 
 /* vfork.S: the system call failed with -err. */

@@ -23,7 +23,8 @@
  * are system calls), so at least one of two simultaneous closers sees the
  * other and disarms: the connection ends with FIN (invariant 1 wins).
  * A process that exec'd starts a new board, so the tie is only broken within
- * a fork tree; siblings and grandchildren are not searched.  Both gaps are in
+ * a fork tree; grandchildren are not searched (a double fork's
+ * grandchild is re-parented to init).  Both gaps are in
  * the README ("Sharing between processes").
  */
 #include "state.h"
@@ -209,14 +210,17 @@ static int pid_holds_raw(long pid, int fd, const char *want, size_t wantlen)
 	return result;
 }
 
-/* Calls visit(pid) for each live child of this process (all threads), as
- * listed in /proc/self/task/TID/children (CONFIG_PROC_CHILDREN).  Returns
- * the first pid for which visit says HOLDS_YES, 0 if none, -1 if the list
- * could not be read. */
-static long search_children(int fd, const char *want, size_t wantlen, unsigned long long ino)
+/* Looks for the socket in each live child of process `parent` (all its
+ * threads), as listed in /proc/PARENT/task/TID/children (CONFIG_PROC_CHILDREN),
+ * this process excepted.  Returns the first holder's pid, 0 if none, -1 if a
+ * list or a child could not be read. */
+static long search_children(long parent, int fd, const char *want, size_t wantlen,
+			    unsigned long long ino)
 {
 	char buf[2048], path[96];
-	int tasks = (int)ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/task",
+	long self = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	int tasks = (int)ac_sys(SYS_openat, AT_FDCWD,
+				(long)proc_path(path, sizeof path, parent, "/task", -1),
 				O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
 	if (tasks < 0)
 		return -1;
@@ -250,7 +254,7 @@ static long search_children(int fd, const char *want, size_t wantlen, unsigned l
 						pid = pid * 10 + (cbuf[i] - '0');
 						continue;
 					}
-					if (pid > 0) {
+					if (pid > 0 && pid != self) {
 						int h = pid_holds(pid, fd, want, wantlen, ino);
 						if (h == HOLDS_YES)
 							found = pid;
@@ -289,7 +293,7 @@ int ac_find_other_holder(int fd, ac_entry e)
 	bool unknown = false;
 	unsigned ep = ac_entry_epoch(e);
 	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed)) {
-		long c = search_children(fd, want, wantlen, st.st_ino);
+		long c = search_children(ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), fd, want, wantlen, st.st_ino);
 		if (c > 0) {
 			result = c;
 			goto out;
@@ -304,6 +308,14 @@ int ac_find_other_holder(int fd, ac_entry e)
 			goto out;
 		}
 		unknown |= h == HOLDS_UNKNOWN;
+		/* Its other children (our siblings) got the socket at the same fork
+		 * or a later one. */
+		long c = search_children(ppid, fd, want, wantlen, st.st_ino);
+		if (c > 0) {
+			result = c;
+			goto out;
+		}
+		unknown |= c < 0;
 	}
 	result = unknown ? -1 : 0;
 out:

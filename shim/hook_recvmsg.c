@@ -25,7 +25,8 @@ static void adopt_rights(struct msghdr *msg)
 				continue;
 			ac_entry e = ac_classify(fd, 0);
 			if (e & AC_F_TCP) {
-				e = ac_decide(fd, e, AC_F_ACCEPTED, 0);
+				/* may be a second fd of a socket we hold already */
+				e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
 				if (e & AC_F_MANAGED)
 					ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:received", 0);
 			} else {

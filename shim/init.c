@@ -71,7 +71,8 @@ static void adopt_inherited(void)
 			}
 			/* An inherited connection is taken as server side (inetd, systemd):
 			 * its filter port is the local one. */
-			e = ac_decide(fd, e, AC_F_ACCEPTED, 0);
+			/* inetd passes one socket as fd 0, 1 (and 2): aliases */
+			e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
 			if (e & AC_F_MANAGED)
 				ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:inherited", 0);
 		}
