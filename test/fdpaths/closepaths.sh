@@ -51,4 +51,11 @@ case $out in
 *"PASS "*) fd_info raw-syscall-close "graceful - is the gap closed? $(fd_evidence "$out")" ;;
 *) fd_info raw-syscall-close "not covered, as documented: $(fd_evidence "$out")" ;;
 esac
+# The same for io_uring's IORING_OP_CLOSE (the kernel closes the fd itself).
+out=$(fd_server_case uring-close-gap fin $((p + 4)) $B on --case uring-close)
+case $out in
+*"PASS "*) fd_info io_uring-close "graceful - is the gap closed? $(fd_evidence "$out")" ;;
+*"server stderr"*) fd_info io_uring-close "could not run: ${out#*: }" ;;
+*) fd_info io_uring-close "not covered, as documented: $(fd_evidence "$out")" ;;
+esac
 ac_finish

@@ -31,4 +31,8 @@ else
 fi
 fd_crash_pair exec-relay-program-crashes-after-parent-close 24443 $B --case fork-exec-relay --end kill
 fd_server_case exec-relay-program-closes fin 24445 $B on --case fork-exec-relay --end close
+# The same child execs a program that never loads the library, which exits 0
+# after the parent's close: the socket must have been disarmed for it (its
+# graceful end must stay graceful, invariant 1) - whatever the board says.
+fd_server_case exec-to-program-without-lib-exit0-after-parent-close fin 24446 $B on --case fork-exec-relay --how nolib --end exit0
 ac_finish

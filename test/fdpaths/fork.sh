@@ -40,4 +40,8 @@ fd_crash_pair parent-exit0-first-then-child-crashes $((p + 2)) $B --case fork-pa
 # daemon(): glibc's internal fork, the parent leaves with the internal _exit.
 fd_crash_pair daemon-then-crash $((p + 4)) $B --case daemon --end kill
 fd_server_case daemon-then-close fin $((p + 6)) $B on --case daemon --end close
+# The daemon child closes at once, while its parent is still exiting (its
+# 256 MiB heap is freed before its files: the kernel's exit_mm comes before
+# exit_files), so the parent still holds the socket when the child closes.
+fd_server_case daemon-child-closes-while-parent-exits fin $((p + 7)) $B on --case daemon --how at-once-bigmem --end close
 ac_finish

@@ -22,6 +22,8 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -369,6 +371,38 @@ static void case_asm_close(void)
 	CHECK(r == 0, "raw close");
 }
 
+/* io_uring IORING_OP_CLOSE: the kernel closes the fd for the ring, no libc
+ * call at all (documented gap).  Raw io_uring_setup/io_uring_enter, one SQE. */
+static void case_uring_close(void)
+{
+	send_all(conn);
+	struct io_uring_params pr;
+	memset(&pr, 0, sizeof pr);
+	int ring = (int)syscall(SYS_io_uring_setup, 1, &pr);
+	CHECK(ring >= 0, "io_uring_setup");
+	size_t sq_len = pr.sq_off.array + pr.sq_entries * sizeof(unsigned);
+	size_t cq_len = pr.cq_off.cqes + pr.cq_entries * sizeof(struct io_uring_cqe);
+	char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	char *cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqes = mmap(NULL, pr.sq_entries * sizeof *sqes, PROT_READ | PROT_WRITE,
+	                                 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	CHECK(sq != MAP_FAILED && cq != MAP_FAILED && sqes != MAP_FAILED, "mmap rings");
+	memset(&sqes[0], 0, sizeof sqes[0]);
+	sqes[0].opcode = IORING_OP_CLOSE;
+	sqes[0].fd = conn;
+	unsigned *tail = (unsigned *)(sq + pr.sq_off.tail);
+	unsigned *array = (unsigned *)(sq + pr.sq_off.array);
+	array[*tail & *(unsigned *)(sq + pr.sq_off.ring_mask)] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	long r = syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+	CHECK(r == 1, "io_uring_enter");
+	unsigned head = *(unsigned *)(cq + pr.cq_off.head);
+	struct io_uring_cqe *cqe = (struct io_uring_cqe *)(cq + pr.cq_off.cqes) +
+	                           (head & *(unsigned *)(cq + pr.cq_off.ring_mask));
+	errno = -cqe->res;
+	CHECK(cqe->res == 0, "IORING_OP_CLOSE result");
+}
+
 /* exec */
 static void case_exec_cloexec(void)
 {
@@ -533,7 +567,19 @@ static void case_fork_parent_exits_first(void)
  * the parent leaves with the internal _exit. */
 static void case_daemon(void)
 {
-	send_half(conn);
+	if (strncmp(how, "at-once", 7) == 0)
+		send_all(conn); /* the child then ends at once, racing its parent's exit */
+	else
+		send_half(conn);
+	if (strcmp(how, "at-once-bigmem") == 0) {
+		/* The kernel frees a dying process's memory (exit_mm) before its
+		 * files (exit_files): with 256 MiB to free, the daemon() parent
+		 * still holds the socket for a while after its _exit. */
+		size_t big = 256u << 20;
+		char *m = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		CHECK(m != MAP_FAILED, "mmap 256 MiB");
+		memset(m, 1, big);
+	}
 	fflush(stdout);
 	CHECK(daemon(1, 1) == 0, "daemon");
 	say("PID", (long)getpid());
@@ -665,7 +711,10 @@ static void case_fork_exec_relay(void)
 		self[n] = 0;
 		char *argv[] = { "env", pre, self, "--case", "target", "--then", (char *)end_mode,
 			         "--fd", fdbuf, "--ready", rbuf, "--go", gbuf, NULL };
-		execve("/usr/bin/env", argv, env_without_preload());
+		if (strcmp(how, "nolib") == 0) /* the final program runs without the library */
+			execve(self, argv + 2, env_without_preload());
+		else
+			execve("/usr/bin/env", argv, env_without_preload());
 		CHECK(0, "exec env");
 	}
 	wait_fd(ready[0]);
@@ -762,6 +811,7 @@ static const struct {
 	{ "sys-close-range", case_sys_close_range },
 	{ "sys-shutdown", case_sys_shutdown },
 	{ "asm-close", case_asm_close },
+	{ "uring-close", case_uring_close },
 	{ "exec-cloexec", case_exec_cloexec },
 	{ "exec-cloexec-nolib", case_exec_cloexec_nolib },
 	{ "exec-keep", case_exec_keep },
