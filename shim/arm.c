@@ -170,8 +170,9 @@ void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 		return;
 	if (ac_has_alias(fd, e, skip_lo, skip_hi))
 		return; /* another fd of ours still holds it: this close sends nothing */
-	unsigned ep = ac_entry_epoch(e);
-	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed) || ep < ac_birth_epoch) {
+	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	/* A saturated epoch no longer tells old entries from new: search. */
+	if (ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX) {
 		int pid = ac_find_other_holder(fd, e);
 		if (pid > 0) {
 			ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:shared-with-pid-", pid);

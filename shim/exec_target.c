@@ -51,9 +51,10 @@ static int file_loads_preload(int dirfd, const char *path, int at_flags, int dep
 {
 	int saved = errno, result = 0;
 	struct stat st;
-	if (fstatat(dirfd, path, &st, at_flags) != 0 || (st.st_mode & (S_ISUID | S_ISGID)))
+	if (fstatat(dirfd, path, &st, at_flags) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_ISUID | S_ISGID)))
 		goto out;
-	int fd = (int)ac_sys(SYS_openat, dirfd, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	int fd = (int)ac_sys(SYS_openat, dirfd, (long)path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, 0, 0);
 	if (fd < 0 && (at_flags & AT_EMPTY_PATH) && path[0] == 0)
 		fd = (int)ac_sys(SYS_dup, dirfd, 0, 0, 0, 0, 0);
 	if (fd < 0)

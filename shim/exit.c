@@ -66,6 +66,14 @@ AC_EXPORT void _exit(int status)
 	ac_real__exit(status);
 }
 
+/* quick_exit() ends with libc's internal _exit: no on_exit handler, no
+ * interposed _exit. */
+AC_EXPORT void quick_exit(int status)
+{
+	ac_exit_apply(status, false);
+	ac_real_quick_exit(status);
+}
+
 AC_EXPORT void _Exit(int status)
 {
 	ac_exit_apply(status, false);

@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 static void bump(void)
@@ -93,6 +95,29 @@ AC_EXPORT int daemon(int nochdir, int noclose)
 			close(fd);
 	}
 	return 0;
+}
+
+/* clone(CLONE_VM|CLONE_VFORK): the child runs on our memory (and our TLS,
+ * without CLONE_SETTLS) until it execs or exits, like vfork, while this
+ * thread is suspended.  CLONE_VM without CLONE_VFORK runs both at once on one
+ * memory: no per-thread mark can tell them apart, so it is not handled
+ * (README, limits).  glibc's pthread_create and spawn paths use an internal
+ * clone and never come here. */
+AC_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	pid_t *ptid = va_arg(ap, pid_t *);
+	void *tls = va_arg(ap, void *);
+	pid_t *ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	bool vm = (flags & CLONE_VM) && (flags & CLONE_VFORK) && !(flags & (CLONE_THREAD | CLONE_SETTLS));
+	if (vm)
+		ac_in_vfork++;
+	int r = ac_real_clone(fn, stack, flags, arg, ptid, tls, ctid);
+	if (vm)
+		ac_in_vfork--; /* the child has exec'd or exited */
+	return r;
 }
 
 /* vfork.S: the system call failed with -err. */

@@ -292,7 +292,8 @@ int ac_find_other_holder(int fd, ac_entry e)
 
 	bool unknown = false;
 	unsigned ep = ac_entry_epoch(e);
-	if (ep < atomic_load_explicit(&ac_epoch, memory_order_relaxed)) {
+	unsigned cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	if (ep < cur || cur == AC_EPOCH_MAX) {
 		long c = search_children(ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), fd, want, wantlen, st.st_ino);
 		if (c > 0) {
 			result = c;
@@ -300,7 +301,7 @@ int ac_find_other_holder(int fd, ac_entry e)
 		}
 		unknown |= c < 0;
 	}
-	if (ep < ac_birth_epoch) {
+	if (ep < ac_birth_epoch || ac_birth_epoch == AC_EPOCH_MAX) {
 		long ppid = ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
 		int h = pid_holds(ppid, fd, want, wantlen, st.st_ino);
 		if (h == HOLDS_YES) {

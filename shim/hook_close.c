@@ -10,7 +10,10 @@
 #include "log.h"
 #include "real.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -98,10 +101,18 @@ AC_EXPORT int shutdown(int fd, int how)
 	return ac_shutdown(fd, how, ac_real_shutdown);
 }
 
+/* fileno() sets EBADF for streams without a descriptor (fmemopen...). */
+static int stream_fd(FILE *fp)
+{
+	int saved = errno, fd = fileno(fp);
+	errno = saved;
+	return fd;
+}
+
 AC_EXPORT int fclose(FILE *fp)
 {
 	if (fp)
-		ac_close_prepare(fileno(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose");
 	return ac_real_fclose(fp);
 }
 
@@ -110,15 +121,35 @@ AC_EXPORT int fclose(FILE *fp)
 AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
 	if (path && fp)
-		ac_close_prepare(fileno(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose");
 	return ac_real_freopen(path, mode, fp);
 }
 
 AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
 	if (path && fp)
-		ac_close_prepare(fileno(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose");
 	return ac_real_freopen64(path, mode, fp);
+}
+
+/* CLOSE_RANGE_UNSHARE closes a private copy of the fd table: threads that
+ * share the table keep every socket, so nothing may be released. */
+bool ac_close_range_unshared_only(int flags)
+{
+	if (!(flags & CLOSE_RANGE_UNSHARE))
+		return false;
+	char buf[1024];
+	int tasks = 0, saved = errno;
+	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dir >= 0) {
+		long n = ac_sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
+		for (long off = 0; off < n; off += ((struct dirent64 *)(buf + off))->d_reclen)
+			tasks += ((struct dirent64 *)(buf + off))->d_name[0] != '.';
+		ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
+	}
+	errno = saved;
+	return tasks > 1; /* unknown: one task, release (invariant 1) */
 }
 
 AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -126,7 +157,7 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	/* CLOSE_RANGE_CLOEXEC only marks the fds: the exec will close them (and
 	 * hook_exec.c handles that).  Unknown flags fail with EINVAL. */
 	if (first <= last && !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-	    !(flags & CLOSE_RANGE_CLOEXEC))
+	    !(flags & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only(flags))
 		ac_close_range_prepare(first, last, "close_range");
 	return ac_real_close_range(first, last, flags);
 }

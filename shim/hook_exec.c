@@ -74,6 +74,13 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			/* A listener going to a program without the library would pass
 			 * the arming on to every connection it accepts. */
 			if (!keeps && !is_cloexec(fd)) {
+				/* ...unless another process still accepts on it: it counts
+				 * on the arming (PASS_ARM), and the new program is unlikely
+				 * to accept on a listener it merely leaked. */
+				unsigned ep = ac_entry_epoch(e);
+				if ((ep < atomic_load(&ac_epoch) || ep < ac_birth_epoch) &&
+				    ac_find_other_holder(fd, e) > 0)
+					continue;
 				ac_disarm(fd, e);
 				ac_set(fd, e | AC_F_EXEC_TMP);
 			}
@@ -81,7 +88,10 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 		}
 		if (survivor_alias(fd, e, keeps))
 			continue;
-		ac_release(fd, e & ~AC_F_ALIASED, 0, -1, "exec");
+		if (is_cloexec(fd))
+			ac_release(fd, e & ~AC_F_ALIASED, 0, -1, "exec");
+		else /* survives the exec: the new program's close must not abort */
+			ac_disarm(fd, e);
 		ac_set(fd, e | AC_F_EXEC_TMP);
 	}
 }

@@ -115,6 +115,10 @@ static int accepted(int lfd, int fd)
 		     (l & (AC_F_USER_ON | AC_LINGER_MASK));
 	if (l & AC_F_MANAGED) {
 		e |= AC_F_MANAGED;
+		/* Armed before listen(): the kernel copied the arming into the
+		 * connection at the handshake, no system call needed.  (A listener
+		 * shared with another process is never disarmed under it: see
+		 * hook_exec.c.) */
 		if ((l & AC_F_PASS_ARM) || ac_arm(fd))
 			e |= AC_F_ARMED;
 	}

@@ -37,7 +37,7 @@ AC_EXPORT long syscall(long nr, ...)
 	case SYS_close_range:
 		if ((unsigned)a1 <= (unsigned)a2 &&
 		    !(a3 & ~(long)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-		    !(a3 & CLOSE_RANGE_CLOEXEC))
+		    !(a3 & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only((int)a3))
 			ac_close_range_prepare((unsigned)a1, (unsigned)a2, "close_range");
 		break;
 #endif

@@ -44,7 +44,7 @@ static void adopt_inherited(void)
 		for (int fd = 0; fd < 1024 && fd < ac_table_size; fd++) {
 			ac_entry e = ac_classify(fd, 0);
 			if (e & AC_F_TCP)
-				ac_decide(fd, e, AC_F_ACCEPTED, 0);
+				ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
 			else if (e)
 				ac_set(fd, e);
 		}
@@ -71,7 +71,8 @@ static void adopt_inherited(void)
 			}
 			/* An inherited connection is taken as server side (inetd, systemd):
 			 * its filter port is the local one. */
-			/* inetd passes one socket as fd 0, 1 (and 2): aliases */
+			/* inetd hands one socket over on fds 0, 1 and 2: each may be an
+			 * alias of another, so a close of one must look for the others. */
 			e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
 			if (e & AC_F_MANAGED)
 				ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:inherited", 0);

@@ -186,8 +186,10 @@ void ac_log_init(void)
 	case AC_LOG_OFF:
 		break;
 	case AC_LOG_STDERR:
-		/* stderr is the program's: write to it, never close or move it. */
-		atomic_store(&log_fd, 2);
+		/* A private copy of the stderr the program started with: once the
+		 * program closes fd 2, the number may become a client's socket. */
+		fd = (int)ac_sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, LOG_FD_FLOOR, 0, 0, 0);
+		atomic_store(&log_fd, fd >= 0 ? fd : 2);
 		errno = saved;
 		return;
 	case AC_LOG_FILE:

@@ -53,7 +53,7 @@ SLOT(close); SLOT(shutdown); SLOT(setsockopt); SLOT(getsockopt);
 SLOT(dup); SLOT(dup2); SLOT(dup3); SLOT(fcntl); SLOT(fcntl64); SLOT(fclose); SLOT(freopen); SLOT(freopen64);
 SLOT(close_range); SLOT(closefrom); SLOT(syscall); SLOT(recvmsg); SLOT(recvmmsg);
 SLOT(execve); SLOT(execvp); SLOT(execvpe); SLOT(fexecve); SLOT(execveat);
-SLOT(fork); SLOT(_Fork); SLOT(_exit);
+SLOT(fork); SLOT(_Fork); SLOT(_exit); SLOT(quick_exit); SLOT(clone);
 #undef SLOT
 #define REAL(name, type) ((type)resolve(&slot_##name, #name))
 
@@ -141,6 +141,18 @@ void ac_real__exit(int status)
 		ac_sys(SYS_exit_group, status, 0, 0, 0, 0, 0);
 }
 
+typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
+int ac_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls, pid_t *ctid)
+{
+	return REAL(clone, clone_fn)(fn, stack, flags, arg, ptid, tls, ctid);
+}
+
+void ac_real_quick_exit(int status)
+{
+	REAL(quick_exit, exit_fn)(status);
+	ac_real__exit(status);
+}
+
 void ac_real_resolve_all(void)
 {
 	static const struct { void *_Atomic *slot; const char *name; } all[] = {
@@ -154,7 +166,7 @@ void ac_real_resolve_all(void)
 		{&slot_recvmsg, "recvmsg"}, {&slot_recvmmsg, "recvmmsg"}, {&slot_execve, "execve"},
 		{&slot_execvp, "execvp"}, {&slot_execvpe, "execvpe"}, {&slot_fexecve, "fexecve"},
 		{&slot_execveat, "execveat"}, {&slot_fork, "fork"}, {&slot__Fork, "_Fork"},
-		{&slot__exit, "_exit"},
+		{&slot__exit, "_exit"}, {&slot_quick_exit, "quick_exit"}, {&slot_clone, "clone"},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		resolve(all[i].slot, all[i].name);
