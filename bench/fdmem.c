@@ -7,18 +7,22 @@
  * (AF_INET, SOCK_STREAM: the kind the library arms; socketpair/AF_UNIX
  * would be left alone).  Prints the process RSS before and after, as
  *   n=N nofile=L rss_before_kb=.. rss_after_kb=.. anon_before_kb=.. anon_after_kb=..
- *   vm_before_kb=.. vm_after_kb=.. armed=0|1
+ *   vm_before_kb=.. vm_after_kb=.. armed=-1|0|1
  * Run once without and once with the library: the difference of the
  * anonymous-memory deltas divided by N is the library's per-fd state (its
- * table is an anonymous mapping; total RSS also moves with code pages).  (The kernel's own
- * socket memory is slab memory and never appears in RSS.)  armed says
- * whether the last socket reads back SO_LINGER {1,0}, i.e. whether the
- * library really took charge of these sockets.
+ * table is an anonymous mapping; total RSS also moves with code pages; the
+ * kernel's own socket memory is slab memory and never appears in RSS).
+ * armed=1: the last (highest) socket, made a listener, really got
+ * SO_LINGER {1,0} from the library, so the table covered every fd measured
+ * (0 = not armed, -1 = could not tell).
  */
 #include "common.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 /* Read one "Name:   123 kB" line of a /proc/self file.  RSS comes from
  * smaps_rollup, which walks the page tables and is exact; VmRSS in
@@ -84,11 +88,23 @@ int main(int argc, char **argv)
 			die("socket");
 	}
 	long rss1 = rss_kb(), anon1 = anon_kb(), vm1 = vm_kb();
-	struct linger lg = { 0, 0 };
-	socklen_t sl = sizeof(lg);
-	int armed = 0;
-	if (last >= 0 && getsockopt(last, SOL_SOCKET, SO_LINGER, &lg, &sl) == 0)
-		armed = lg.l_onoff == 1 && lg.l_linger == 0;
+	/* Does the library manage even the highest fd?  It arms a socket at
+	 * listen() (not at socket()), so make the last one a listener on
+	 * 127.0.0.1:26950 and read SO_LINGER back: {1,0} = armed.  -1 = could
+	 * not tell (bind failed). */
+	int armed = -1;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(26950) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int one = 1;
+	setsockopt(last, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(last, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(last, 1) == 0) {
+		struct linger lg = { 0, 0 };
+		socklen_t sl = sizeof(lg);
+		/* getsockopt is interposed and shows the program's own value; the
+		 * kernel's is what matters, so ask the kernel directly. */
+		if (syscall(SYS_getsockopt, last, SOL_SOCKET, SO_LINGER, &lg, &sl) == 0)
+			armed = lg.l_onoff == 1 && lg.l_linger == 0;
+	}
 	printf("n=%ld nofile=%llu rss_before_kb=%ld rss_after_kb=%ld anon_before_kb=%ld "
 	       "anon_after_kb=%ld vm_before_kb=%ld vm_after_kb=%ld armed=%d\n",
 	       n, (unsigned long long)rl.rlim_cur, rss0, rss1, anon0, anon1, vm0, vm1, armed);
