@@ -10,19 +10,21 @@
 #
 # Parts: 1 connection churn (A/B/C/D interleaved), 2 bulk throughput (A/B
 # interleaved), 3 syscalls per connection and per read/write (strace -c),
-# 4 memory per fd (RSS), 5 nginx + wrk (optional).  Prints a table and
+# 4 memory per fd (RSS), 4b closing dup()'d sockets as connections pile up,
+# 5 nginx + wrk (optional).  Prints a table and
 # writes build/bench.json.  Nothing here compares a time to a threshold:
 # the targets are printed next to the numbers for a human to judge.
 #
 # Every round runs in a fresh network namespace when `unshare -n` works
 # (root): no TIME_WAIT or port state leaks from one round into the next.
-# Ports: churn 26000-26199, per-connection interleaving 26200-26299, bulk 26300-26499, strace 26500-26599,
-# nginx 26700-26899.
+# Ports: churn 26000-26199, per-connection interleaving 26200-26299, bulk
+# 26300-26499, strace and callgrind 26500-26699, nginx 26700-26899, syscall
+# cost 26900, memory 26950, dup-close 26960.
 #
 # Knobs (environment): BENCH_ROUNDS (11), BENCH_CONNS (10000 per churn
 # round; many short rounds resist bursts of other load better than few long), BENCH_WARMUP (500), BENCH_BULK_BYTES (2000000000),
 # BENCH_BULK_ROUNDS (9), BENCH_CALLGRIND_CONNS (500), BENCH_MULTI_ROUNDS (7),
-# BENCH_MULTI_CONNS (5000 per server),
+# BENCH_MULTI_CONNS (5000 per server), BENCH_ALIAS_KS ("100 1000 3000"),
 # BENCH_STRACE_CONNS (1000), BENCH_FDS (100000), BENCH_NGINX=0 to skip
 # nginx, BENCH_NGINX_ROUNDS (5), BENCH_NGINX_SECS (3),
 # ABORTCLOSE_LIB (library to measure, default build/libabortclose.so).
@@ -53,7 +55,7 @@ warn() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- build the bench programs (plain programs: no library code in them) -------
 CFLAGS_B="-O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes -std=gnu11 -D_GNU_SOURCE"
-for p in server client fdmem syscost; do
+for p in server client fdmem syscost alias; do
 	if [ ! -x "$BIN/bench_$p" ] || [ "bench/$p.c" -nt "$BIN/bench_$p" ] || [ bench/common.h -nt "$BIN/bench_$p" ]; then
 		# shellcheck disable=SC2086
 		${CC:-gcc} $CFLAGS_B -o "$BIN/bench_$p" "bench/$p.c" || { warn "cannot build bench/$p.c"; exit 1; }
@@ -304,6 +306,24 @@ MEMA=$(fdmem) || warn "bench_fdmem failed"
 MEMB=""
 [ "$HAVE_LIB" = 1 ] && { MEMB=$(fdmem "LD_PRELOAD=$LIB") || warn "bench_fdmem under the library failed"; }
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+# --- 4b. closing dup()'d sockets with many connections open ---------------------------
+# A close of a socket that has another fd (dup) must not disarm it while the
+# other fd lives; how the library finds that out decides whether close stays
+# O(1) as connections pile up.  bench_alias: K connections, each accepted
+# socket dup()'d, then all closed; time per connection (both closes).
+ALIASF=$WORK/alias.txt
+: >"$ALIASF"
+ALIAS_KS=${BENCH_ALIAS_KS:-100 1000 3000}
+say "4b. closing dup()'d sockets: K open connections, each accepted socket dup()'d (K = $ALIAS_KS)"
+for k in $ALIAS_KS; do
+	for m in A B; do
+		[ "$m" = B ] && [ "$HAVE_LIB" != 1 ] && continue
+		out=$(in_netns bash -c '[ "${R_NETNS:-0}" = 1 ] && ip link set lo up; exec env $2 "$0" "$1"' \
+			"$BIN/bench_alias" "$k" "$([ "$m" = B ] && printf 'LD_PRELOAD=%s' "$LIB")") || warn "bench_alias $k $m failed"
+		[ -n "$out" ] && printf '%s %s %s\n' "$m" "$k" "$out" >>"$ALIASF"
+	done
+done
 
 # --- 5. nginx + wrk -------------------------------------------------------------------
 NGF=$WORK/nginx.txt
@@ -581,6 +601,20 @@ if [ -n "$MEMB" ] && [ -n "$MEMA" ]; then
 fi
 say ""
 
+declare -A AL
+if [ -s "$ALIASF" ]; then
+	say "4b. closing dup()'d sockets (accepted socket + its dup, per connection)"
+	for k in $ALIAS_KS; do
+		a=$(awk -v k="$k" '$1 == "A" && $2 == k { split($4, v, "="); print v[2] }' "$ALIASF")
+		b=$(awk -v k="$k" '$1 == "B" && $2 == k { split($4, v, "="); print v[2] }' "$ALIASF")
+		AL[A.$k]=${a:-nan} AL[B.$k]=${b:-nan}
+		printf '   K=%-6s no library %8s ns   library %10s ns   (x%s)\n' "$k" "${a:-n/a}" "${b:-n/a}" \
+			"$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", b / a; else print "n/a" }')"
+	done
+	say "   (flat = O(1) per close; growing with K = the library searches the open fds at every close)"
+	say ""
+fi
+
 NRATIO=nan
 if [ "$NG_STATUS" = run ]; then
 	say "5. nginx + wrk (requests/s)"
@@ -683,6 +717,13 @@ fi
 	printf '  "memory": {"sockets": %s, "rss_kb_without": %s, "rss_kb_with": %s, "bytes_per_fd": %s},\n' \
 		"$(json_num "$MEM_N")" "$(json_num "$(kv "$MEMA" rss_after_kb)")" "$(json_num "$(kv "$MEMB" rss_after_kb)")" \
 		"$(json_num "$MEM_PERFD")"
+	printf '  "dup_close_ns_per_connection": {'
+	sep=""
+	for key in "${!AL[@]}"; do
+		printf '%s"%s": %s' "$sep" "$key" "$(json_num "${AL[$key]}")"
+		sep=", "
+	done
+	printf '},\n'
 	if [ "$NG_STATUS" = run ]; then
 		printf '  "nginx": {"via": "%s", "rounds": %s, "seconds": %s, "rps_A": %s, "rps_B": %s, "ratio_B_A": %s, "paired_median": %s, "paired_min": %s, "paired_max": %s}\n' \
 			"$NG_VIA" "$NG_ROUNDS" "$NG_SECS" "$(json_num "${NG[A]}")" "$(json_num "${NG[B]}")" "$(json_num "$NRATIO")" \
@@ -696,7 +737,7 @@ fi
 RAW=$ROOT/build/bench-raw
 rm -rf "$RAW"
 mkdir -p "$RAW"
-cp "$CHURN" "$MULTI" "$BULKF" "$NGF" "$RAW/" 2>/dev/null
+cp "$CHURN" "$MULTI" "$BULKF" "$ALIASF" "$NGF" "$RAW/" 2>/dev/null
 [ -d "$SYSD" ] && cp -r "$SYSD" "$RAW/strace"
 [ -d "$CGD" ] && cp -r "$CGD" "$RAW/callgrind"
 say "wrote $JSON and the raw rounds in $RAW/  (total $(($(date +%s) - START)) s)"
