@@ -30,6 +30,7 @@
 #include "state.h"
 #include "log.h"
 #include "real.h"
+#include "export.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,11 +55,87 @@ enum { HOLDS_NO = 0, HOLDS_YES = 1, HOLDS_UNKNOWN = -1 };
 struct release {
 	_Atomic int tgid; /* 0 = free */
 	_Atomic int tid;
-	_Atomic unsigned long long ino; /* AC_INO_ALL: every socket (exit) */
+	_Atomic unsigned long long ino;   /* AC_INO_ALL: every socket (exit); 0: none */
+	_Atomic unsigned long long start; /* the process's start time: a pid can be reused */
+	_Atomic unsigned long long pidino; /* its pidfd inode: unique on kernels >= 6.9 */
 };
 #define BOARD_SLOTS 1024 /* 24 KiB, one mapping for the whole fork tree */
 #define AC_INO_ALL (~0ull)
 static struct release *board;
+
+/* This thread's slot holds a release that is not over yet (ac_board_withdraw). */
+static __thread struct release *pending;
+
+/* Start time of a process (field 22 of /proc/PID/stat, clock ticks since
+ * boot): with the pid, it names one process for good.  0 if unreadable. */
+static unsigned long long start_time(long pid)
+{
+	char path[48], buf[512], *p = path, *end = path + sizeof path - 1;
+	p = ac_fmt_str(p, end, "/proc/");
+	p = ac_fmt_ulong(p, end, (unsigned long)pid);
+	p = ac_fmt_str(p, end, "/stat");
+	*p = 0;
+	int fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *q = NULL;
+	for (char *c = buf; *c; c++) /* the name may hold spaces and ')' */
+		if (*c == ')')
+			q = c;
+	if (!q)
+		return 0;
+	/* after ") " comes field 3; starttime is field 22 */
+	int field = 2;
+	unsigned long long v = 0;
+	for (q++; *q && field <= 22; q++) {
+		if (*q == ' ') {
+			field++;
+			continue;
+		}
+		if (field == 22 && *q >= '0' && *q <= '9')
+			v = v * 10 + (unsigned long long)(*q - '0');
+	}
+	return v;
+}
+
+/* The inode of a pidfd: on kernels with pidfs (6.9+) unique for the life of
+ * the system, so it tells a process from a later one with the same pid even
+ * when both started within one clock tick; on older kernels every pidfd has
+ * the same anonymous inode and only the start time tells them apart. */
+static unsigned long long pidfd_ino(long pid)
+{
+#ifdef SYS_pidfd_open
+	struct stat st;
+	int fd = (int)ac_sys(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	unsigned long long ino = fstat(fd, &st) == 0 ? (unsigned long long)st.st_ino : 0;
+	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	return ino;
+#else
+	(void)pid;
+	return 0;
+#endif
+}
+
+static _Atomic long my_pid;
+static _Atomic unsigned long long my_start, my_pidino;
+
+static void own_identity(long pid, unsigned long long *start, unsigned long long *pidino)
+{
+	if (atomic_load(&my_pid) != pid) { /* first use, or a forked child */
+		atomic_store(&my_start, start_time(pid));
+		atomic_store(&my_pidino, pidfd_ino(pid));
+		atomic_store(&my_pid, pid);
+	}
+	*start = atomic_load(&my_start);
+	*pidino = atomic_load(&my_pidino);
+}
 
 void ac_board_init(void)
 {
@@ -81,15 +158,21 @@ static bool board_publish(unsigned long long ino)
 		return false;
 	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	unsigned long long start, pidino;
+	own_identity(tgid, &start, &pidino);
 	struct release *mine = NULL;
 	bool claimed = false;
 	for (int pass = 0; pass < 2 && !mine; pass++)
 		for (int i = 0; i < BOARD_SLOTS && !mine; i++) {
 			struct release *r = &board[i];
 			int owner = atomic_load(&r->tgid);
-			if (owner == tgid && atomic_load(&r->tid) == tid) {
+			bool same_thread = owner == tgid && atomic_load(&r->tid) == tid;
+			bool same_process = same_thread && atomic_load(&r->start) == start &&
+					    atomic_load(&r->pidino) == pidino;
+			if (same_process) {
 				mine = r;
-			} else if (pass == 1 && (owner == 0 || !thread_alive(owner, atomic_load(&r->tid)))) {
+			} else if (pass == 1 && (owner == 0 || same_thread || /* an earlier process with our pid */
+						 !thread_alive(owner, atomic_load(&r->tid)))) {
 				/* second pass: free slots, then slots of dead threads */
 				/* Claim through -1 (matches no pid): readers never see
 				 * the new owner with the previous owner's ino - an
@@ -97,6 +180,8 @@ static bool board_publish(unsigned long long ino)
 				 * this process look as if it released every socket. */
 				if (atomic_compare_exchange_strong(&r->tgid, &owner, -1)) {
 					atomic_store(&r->tid, tid);
+					atomic_store(&r->start, start);
+					atomic_store(&r->pidino, pidino);
 					atomic_store(&r->ino, ino);
 					atomic_store(&r->tgid, tgid);
 					mine = r;
@@ -109,7 +194,20 @@ static bool board_publish(unsigned long long ino)
 	/* An exiting process has announced every socket: keep it that way. */
 	if (!claimed && atomic_load(&mine->ino) != AC_INO_ALL)
 		atomic_store(&mine->ino, ino);
+	if (ino != AC_INO_ALL)
+		pending = mine;
 	return true;
+}
+
+void ac_board_withdraw(void)
+{
+	struct release *r = pending;
+	if (AC_LIKELY(!r))
+		return;
+	pending = NULL;
+	unsigned long long ino = atomic_load(&r->ino);
+	if (ino != AC_INO_ALL)
+		atomic_compare_exchange_strong(&r->ino, &ino, 0);
 }
 
 /* Is process pid releasing socket ino right now? */
@@ -121,24 +219,16 @@ static bool board_releasing(long pid, unsigned long long ino)
 		if (atomic_load(&board[i].tgid) != pid)
 			continue;
 		unsigned long long b = atomic_load(&board[i].ino);
-		if (b == ino || b == AC_INO_ALL)
-			return true;
+		if ((b == ino || b == AC_INO_ALL) && atomic_load(&board[i].start) == start_time(pid) &&
+		    atomic_load(&board[i].pidino) == pidfd_ino(pid))
+			return true; /* the same process, not a later one with its pid */
 	}
 	return false;
 }
 
 void ac_board_done(void)
 {
-	if (!board)
-		return;
-	int saved = errno;
-	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	for (int i = 0; i < BOARD_SLOTS; i++)
-		if (atomic_load(&board[i].tgid) == tgid && atomic_load(&board[i].tid) == tid &&
-		    atomic_load(&board[i].ino) != AC_INO_ALL)
-			atomic_store(&board[i].ino, 0);
-	errno = saved;
+	ac_board_withdraw();
 }
 
 void ac_board_exiting(void)

@@ -58,7 +58,9 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 AC_EXPORT int close(int fd)
 {
 	ac_close_prepare(fd, "close");
-	return ac_real_close(fd);
+	int r = ac_real_close(fd);
+	ac_board_withdraw(); /* touches no errno */
+	return r;
 }
 
 int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
@@ -113,7 +115,9 @@ AC_EXPORT int fclose(FILE *fp)
 {
 	if (fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
-	return ac_real_fclose(fp);
+	int r = ac_real_fclose(fp);
+	ac_board_withdraw();
+	return r;
 }
 
 /* freopen(path, ...) closes the stream's descriptor with glibc's internal
@@ -122,14 +126,18 @@ AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
-	return ac_real_freopen(path, mode, fp);
+	FILE *r = ac_real_freopen(path, mode, fp);
+	ac_board_withdraw();
+	return r;
 }
 
 AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
-	return ac_real_freopen64(path, mode, fp);
+	FILE *r = ac_real_freopen64(path, mode, fp);
+	ac_board_withdraw();
+	return r;
 }
 
 /* CLOSE_RANGE_UNSHARE closes a private copy of the fd table: threads that
@@ -159,11 +167,14 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	if (first <= last && !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 	    !(flags & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only(flags))
 		ac_close_range_prepare(first, last, "close_range");
-	return ac_real_close_range(first, last, flags);
+	int r = ac_real_close_range(first, last, flags);
+	ac_board_withdraw();
+	return r;
 }
 
 AC_EXPORT void closefrom(int lowfd)
 {
 	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
 	ac_real_closefrom(lowfd);
+	ac_board_withdraw();
 }

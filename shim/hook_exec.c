@@ -94,6 +94,10 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			ac_disarm(fd, e);
 		ac_set(fd, e | AC_F_EXEC_TMP);
 	}
+	/* The decisions are taken: withdraw the announcement now, or it would
+	 * outlive the exec (same pid, same start time) and make this process
+	 * look as if it released the sockets the new program adopts. */
+	ac_board_withdraw();
 }
 
 /* The exec failed: the process goes on with its sockets, armed again. */

@@ -82,7 +82,9 @@ int ac_find_other_holder(int fd, ac_entry e);
  * process is being released (normal exit). */
 void ac_board_init(void);
 void ac_board_exiting(void);
-/* This thread's release did not happen after all (failed exec). */
+/* This thread's release is over (the real close happened) or did not happen
+ * (failed exec): withdraw its announcement.  Cheap when there is none. */
+void ac_board_withdraw(void);
 void ac_board_done(void);
 
 /* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
