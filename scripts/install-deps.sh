@@ -15,10 +15,11 @@ set -eu
 #            checks), iproute2 (ss, ip netns), procps (ps, nstat is iproute2),
 #            strace, valgrind (memcheck run), clang + libclang-rt-14-dev
 #            (sanitizer/fuzz builds), libcap2-bin (setcap: wrapper warning
-#            tests), groff-base man-db (man page tests)
+#            tests), groff-base man-db (man page tests), openbsd-inetd (a
+#            real fork+exec daemon in test/fdpaths/inetd.sh)
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
-man-db"
+man-db openbsd-inetd"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"
