@@ -140,6 +140,21 @@ run_asan() {
 	done
 }
 
+# The policy parser under libFuzzer (ASan+UBSan), for a bounded time: any
+# crash, leak or sanitizer report fails it (test/fuzz/run.sh).
+run_fuzz() {
+	if ! command -v clang >/dev/null 2>&1; then
+		if [ "${CI:-}" = true ]; then
+			echo "  clang missing: sh scripts/install-deps.sh"
+			verdict fuzz 1 0
+		else
+			verdict fuzz 77 0
+		fi
+		return
+	fi
+	run_one "fuzz:policy (${FUZZ_SECONDS:-60} s)" bash test/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+}
+
 T0=$SECONDS
 case $WHAT in
 unit) run_unit ;;
@@ -151,6 +166,7 @@ all)
 	run_unit
 	run_integration
 	run_asan
+	run_fuzz
 	;;
 esac
 
