@@ -288,8 +288,8 @@ peer_field() {
 # The exit status a victim end mode gives (as bash's wait reports it).
 victim_status_for() {
 	case $1 in
-	close | exit0-open | return0-open | _exit0) echo 0 ;;
-	shutdown-exit1 | exit1 | return1 | _exit1) echo 1 ;;
+	close | exit0-open | return0-open | _exit0 | quick_exit0) echo 0 ;;
+	shutdown-exit1 | exit1 | return1 | _exit1 | quick_exit1) echo 1 ;;
 	sigkill | external) echo 137 ;;
 	sigsegv) echo 139 ;;
 	sigabort) echo 134 ;;

@@ -26,5 +26,7 @@ own-abort-close   close           rst    262144  0    lib  --linger 1,0
 own-abort-exit0   exit0-open      rst    262144  0    lib  --linger 1,0
 own-off-close     close           fin    2097152 2000 lib  --linger 0,0
 keep-shutdown     shutdown-exit1  rst    4194304 2000 lib  ABORTCLOSE_ON_SHUTDOWN=keep
+status-qexit0     quick_exit0     fin    2097152 2000 lib  ABORTCLOSE_ON_EXIT=status
+status-qexit1     quick_exit1     rst    262144  0    lib  ABORTCLOSE_ON_EXIT=status
 '
 . "$(dirname "$0")/core-table.bash"

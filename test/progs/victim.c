@@ -54,6 +54,8 @@ static int end_return0(void) { return 0; }
 static int end_return1(void) { return 1; }
 static int end__exit0(void) { _exit(0); }
 static int end__exit1(void) { _exit(1); }
+static int end_quick_exit0(void) { quick_exit(0); }
+static int end_quick_exit1(void) { quick_exit(1); }
 
 static int end_sigkill(void)
 {
@@ -106,6 +108,8 @@ static const struct {
 	{ "return1", end_return1, "return 1 from main, connection open" },
 	{ "_exit0", end__exit0, "_exit(0) with the connection open" },
 	{ "_exit1", end__exit1, "_exit(1) with the connection open" },
+	{ "quick_exit0", end_quick_exit0, "quick_exit(0) with the connection open" },
+	{ "quick_exit1", end_quick_exit1, "quick_exit(1) with the connection open" },
 	{ "sigkill", end_sigkill, "raise(SIGKILL)" },
 	{ "sigsegv", end_sigsegv, "a real segmentation fault" },
 	{ "sigabort", end_sigabort, "abort()" },
