@@ -42,12 +42,14 @@ void ac_disarm(int fd, ac_entry e)
 	errno = saved;
 }
 
-static unsigned port_of(const struct sockaddr_storage *ss)
+unsigned ac_sockaddr_port(const struct sockaddr *sa, socklen_t len)
 {
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	if (!sa)
+		return 0;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	return 0;
 }
 
@@ -109,7 +111,7 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 					       : getsockname(fd, (struct sockaddr *)&ss, &len);
 		errno = saved;
 		if (r == 0)
-			port = port_of(&ss);
+			port = ac_sockaddr_port((struct sockaddr *)&ss, len);
 	}
 	bool managed = ac_policy_role_managed(&ac_policy, role_bit) &&
 		       (!ac_policy.ports_filtered || ac_policy_port_managed(&ac_policy, port));
@@ -139,27 +141,54 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 	return e;
 }
 
-bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
+void ac_adopt(int fd, const char *event)
 {
-	if (!(e & AC_F_ALIASED))
-		return false;
-	struct stat me, other;
-	int saved = errno;
-	bool found = false;
-	if (fstat(fd, &me) != 0) {
-		errno = saved;
-		return false;
+	if (!ac_fd_in_table(fd))
+		return;
+	ac_entry e = ac_classify(fd, 0);
+	if (!(e & AC_F_TCP)) {
+		ac_set(fd, e); /* what it is, or 0: no stale entry survives */
+		return;
 	}
-	int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
-	for (int i = 0; i <= max && !found; i++) {
-		if (i == fd || (i >= skip_lo && i <= skip_hi))
-			continue;
-		if (!(ac_get(i) & AC_F_ALIASED))
-			continue;
-		found = fstat(i, &other) == 0 && other.st_ino == me.st_ino && other.st_dev == me.st_dev;
+	/* Taken as server side (inetd, systemd, a handed-over connection): the
+	 * filter port is the local one.  inetd passes one socket as fds 0, 1 and
+	 * 2, and a received fd may be a second fd of a socket we hold: each may
+	 * alias another, so the close of one looks for the others. */
+	e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
+	if (e & AC_F_MANAGED)
+		ac_log_fd(AC_LEVEL_DEBUG, fd, event, 0);
+}
+
+int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx)
+{
+	struct stat me, other;
+	int saved = errno, r = 0;
+	if (fstat(fd, &me) == 0) {
+		int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
+		for (int i = 0; i <= max && !r; i++) {
+			ac_entry o = ac_get(i);
+			if (i != fd && (o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
+			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
+				r = visit(i, o, ctx);
+		}
 	}
 	errno = saved;
-	return found;
+	return r;
+}
+
+struct skip_range { int lo, hi; };
+
+static int outside_range(int other, ac_entry o, void *ctx)
+{
+	const struct skip_range *skip = ctx;
+	(void)o;
+	return other < skip->lo || other > skip->hi;
+}
+
+bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
+{
+	struct skip_range skip = {skip_lo, skip_hi};
+	return (e & AC_F_ALIASED) && ac_each_alias(fd, outside_range, &skip);
 }
 
 void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)

@@ -21,9 +21,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-void ac_exit_apply(int status, bool from_exit_handler)
+void ac_exit_apply(int status)
 {
-	(void)from_exit_handler;
 	if (!ac_on())
 		return;
 	bool disarm = ac_policy_exit_disarms(&ac_policy, status);
@@ -52,7 +51,7 @@ void ac_exit_apply(int status, bool from_exit_handler)
 static void on_exit_handler(int status, void *arg)
 {
 	(void)arg;
-	ac_exit_apply(status, true);
+	ac_exit_apply(status);
 }
 
 void ac_exit_init(void)
@@ -62,7 +61,7 @@ void ac_exit_init(void)
 
 AC_EXPORT void _exit(int status)
 {
-	ac_exit_apply(status, false);
+	ac_exit_apply(status);
 	ac_real__exit(status);
 }
 
@@ -70,12 +69,12 @@ AC_EXPORT void _exit(int status)
  * interposed _exit. */
 AC_EXPORT void quick_exit(int status)
 {
-	ac_exit_apply(status, false);
+	ac_exit_apply(status);
 	ac_real_quick_exit(status);
 }
 
 AC_EXPORT void _Exit(int status)
 {
-	ac_exit_apply(status, false);
+	ac_exit_apply(status);
 	ac_real__exit(status);
 }

@@ -226,11 +226,6 @@ static bool board_releasing(long pid, unsigned long long ino)
 	return false;
 }
 
-void ac_board_done(void)
-{
-	ac_board_withdraw();
-}
-
 void ac_board_exiting(void)
 {
 	int saved = errno;

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -40,24 +39,15 @@ static bool leaves(int fd, ac_entry e, bool keeps)
 	return !keeps || own_linger || is_cloexec(fd);
 }
 
+static int survives(int other, ac_entry o, void *keeps)
+{
+	return !leaves(other, o, *(bool *)keeps);
+}
+
 /* Another fd of ours on the same socket that survives the exec? */
 static bool survivor_alias(int fd, ac_entry e, bool keeps)
 {
-	if (!(e & AC_F_ALIASED) || !keeps)
-		return false;
-	struct stat me, other;
-	int saved = errno;
-	bool found = false;
-	int max = atomic_load(&ac_max_fd);
-	if (fstat(fd, &me) == 0)
-		for (int i = 0; i <= max && !found; i++) {
-			ac_entry o = ac_get(i);
-			found = i != fd && (o & AC_F_ALIASED) && !leaves(i, o, keeps) &&
-				fstat(i, &other) == 0 && other.st_ino == me.st_ino &&
-				other.st_dev == me.st_dev;
-		}
-	errno = saved;
-	return found;
+	return (e & AC_F_ALIASED) && keeps && ac_each_alias(fd, survives, &keeps);
 }
 
 static void before_exec(int dirfd, const char *path, int at_flags, char *const envp[])
@@ -107,7 +97,7 @@ static void after_failed_exec(void)
 		return;
 	int saved = errno;
 	int max = atomic_load(&ac_max_fd);
-	ac_board_done();
+	ac_board_withdraw();
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
 		if (e & AC_F_EXEC_TMP) {

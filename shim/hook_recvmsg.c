@@ -21,17 +21,7 @@ static void adopt_rights(struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-			if (!ac_fd_in_table(fd))
-				continue;
-			ac_entry e = ac_classify(fd, 0);
-			if (e & AC_F_TCP) {
-				/* may be a second fd of a socket we hold already */
-				e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
-				if (e & AC_F_MANAGED)
-					ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:received", 0);
-			} else {
-				ac_set(fd, e);
-			}
+			ac_adopt(fd, "adopted:received");
 		}
 	}
 }

@@ -16,7 +16,6 @@
 #include "real.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 
 static bool filtered(void)
 {
@@ -142,17 +141,6 @@ AC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return accepted(fd, ac_real_accept4(fd, addr, len, flags));
 }
 
-static unsigned port_of(const struct sockaddr *sa, socklen_t len)
-{
-	if (!sa)
-		return 0;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	return 0;
-}
-
 AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const char *event = NULL;
@@ -160,7 +148,7 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		ac_entry e = entry_of(fd);
 		if ((e & AC_F_TCP) && !(e & AC_F_LISTENER) && !(e & AC_F_CONNECTED)) {
 			if (!(e & AC_F_DECIDED)) {
-				unsigned port = port_of(addr, len);
+				unsigned port = ac_sockaddr_port(addr, len);
 				if (port)
 					ac_decide_quiet(fd, e, AC_F_CONNECTED, port, &event);
 			} else {

@@ -10,25 +10,14 @@
 #include "export.h"
 #include "real.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* dup'd fds name the same socket: they show the same value. */
-static void share_view_with_aliases(int fd, ac_entry e)
+static int take_view(int other, ac_entry o, void *view)
 {
-	struct stat me, other;
-	int saved = errno;
-	int max = atomic_load(&ac_max_fd);
-	if (fstat(fd, &me) == 0)
-		for (int i = 0; i <= max; i++) {
-			ac_entry o = ac_get(i);
-			if (i != fd && (o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
-			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
-				ac_set(i, (o & ~(AC_F_USER_ON | AC_LINGER_MASK)) |
-					      (e & (AC_F_USER_ON | AC_LINGER_MASK)));
-		}
-	errno = saved;
+	ac_entry v = *(ac_entry *)view;
+	ac_set(other, (o & ~(AC_F_USER_ON | AC_LINGER_MASK)) | (v & (AC_F_USER_ON | AC_LINGER_MASK)));
+	return 0; /* visit them all */
 }
 
 AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -47,7 +36,7 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 		ac_arm(fd);
 	ac_set(fd, e);
 	if (e & AC_F_ALIASED)
-		share_view_with_aliases(fd, e);
+		ac_each_alias(fd, take_view, &e);
 	return r;
 }
 

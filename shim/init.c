@@ -41,13 +41,8 @@ static void adopt_inherited(void)
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
 	if (dir < 0) {
 		/* No /proc: look at the low fds, where inherited sockets live. */
-		for (int fd = 0; fd < 1024 && fd < ac_table_size; fd++) {
-			ac_entry e = ac_classify(fd, 0);
-			if (e & AC_F_TCP)
-				ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
-			else if (e)
-				ac_set(fd, e);
-		}
+		for (int fd = 0; fd < 1024; fd++)
+			ac_adopt(fd, "adopted:inherited");
 		return;
 	}
 	for (;;) {
@@ -61,21 +56,8 @@ static void adopt_inherited(void)
 			if (d->name[0] < '0' || d->name[0] > '9')
 				continue;
 			int fd = atoi(d->name);
-			if (fd == dir || !ac_fd_in_table(fd))
-				continue;
-			ac_entry e = ac_classify(fd, 0);
-			if (!(e & AC_F_TCP)) {
-				if (e)
-					ac_set(fd, e);
-				continue;
-			}
-			/* An inherited connection is taken as server side (inetd, systemd):
-			 * its filter port is the local one. */
-			/* inetd hands one socket over on fds 0, 1 and 2: each may be an
-			 * alias of another, so a close of one must look for the others. */
-			e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
-			if (e & AC_F_MANAGED)
-				ac_log_fd(AC_LEVEL_DEBUG, fd, "adopted:inherited", 0);
+			if (fd != dir)
+				ac_adopt(fd, "adopted:inherited");
 		}
 	}
 	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);

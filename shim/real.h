@@ -40,7 +40,6 @@ int ac_real_execvp(const char *file, char *const argv[]);
 int ac_real_execvpe(const char *file, char *const argv[], char *const envp[]);
 int ac_real_fexecve(int fd, char *const argv[], char *const envp[]);
 int ac_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
-pid_t ac_real_fork(void);
 int ac_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls, pid_t *ctid);
 pid_t ac_real__Fork(void);
 __attribute__((noreturn)) void ac_real__exit(int status);

@@ -39,6 +39,14 @@ static inline bool ac_on(void)
 /* A fresh entry stamped with the current epoch. */
 ac_entry ac_entry_new(ac_entry flags);
 
+/* Take an fd the library did not see made (inherited at load, received
+ * with SCM_RIGHTS) under management if it is a TCP socket; event names it in
+ * the debug log ("adopted:inherited"). */
+void ac_adopt(int fd, const char *event);
+
+/* The port of an AF_INET/AF_INET6 address, 0 for anything else. */
+unsigned ac_sockaddr_port(const struct sockaddr *sa, socklen_t len);
+
 /* Set SO_LINGER {1,0} on fd; errno is preserved.  Returns true on success. */
 bool ac_arm(int fd);
 
@@ -69,6 +77,12 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
  * holders.  why names the event for the log ("close", "fclose"...). */
 void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why);
 
+/* Calls visit(other, its entry, ctx) for each other ALIASED fd of this
+ * process on the same socket as fd (same inode), until visit returns
+ * non-zero; returns that value, or 0.  One fstat per aliased fd: only used
+ * for fds marked AC_F_ALIASED.  errno is preserved. */
+int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx);
+
 /* Is another fd of this process (outside [skip_lo, skip_hi]) on the same
  * socket?  Only looked for when e is AC_F_ALIASED. */
 bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
@@ -85,9 +99,8 @@ void ac_board_exiting(void);
 /* This thread's release is over (the real close happened) or did not happen
  * (failed exec): withdraw its announcement.  Cheap when there is none. */
 void ac_board_withdraw(void);
-void ac_board_done(void);
 
 /* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
-void ac_exit_apply(int status, bool from_exit_handler);
+void ac_exit_apply(int status);
 
 #endif
