@@ -195,17 +195,21 @@ trap ac_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # --- the wire -------------------------------------------------------------------
-# capture_start PORT: tcpdump on lo for 'port PORT' (TCP and the UDP marker of
-# capture_stop) into $AC_TMP/cap-PORT.pcap; returns once tcpdump says
+# capture_start PORT...: tcpdump on lo for 'port PORT' (TCP and the UDP marker
+# of capture_stop) into $AC_TMP/cap-PORT-N.pcap; returns once tcpdump says
 # "listening on" (its filter is installed), at most 10 s.
 # -s 128 keeps only the headers and -B 32768 gives a 32 MB ring: loopback
 # segments are 64 KB, and with full snaplen a few MB of payload overflowed
 # the default ring ("packets dropped by kernel") and lost the FIN.
+# More than one PORT: one capture of them all (the marker of capture_stop
+# goes to the first).
 capture_start() {
+	local filter="" p
 	need_tool tcpdump
+	for p in "$@"; do filter="${filter:+$filter or }port $p"; done
 	AC_CAP_PORT=$1
-	AC_CAP_FILE="$AC_TMP/cap-$1.pcap"
-	tcpdump -i lo -U --immediate-mode -nn -s 128 -B 32768 -w "$AC_CAP_FILE" "port $1" \
+	AC_CAP_FILE="$AC_TMP/cap-$(IFS=-; echo "$*")-$RANDOM.pcap"
+	tcpdump -i lo -U --immediate-mode -nn -s 128 -B 32768 -w "$AC_CAP_FILE" "$filter" \
 		>/dev/null 2>"$AC_CAP_FILE.err" </dev/null &
 	AC_CAP_PID=$!
 	if ! wait_for_line "$AC_CAP_FILE.err" "listening on" 10 "$AC_CAP_PID" >/dev/null; then
@@ -316,6 +320,30 @@ stderr_problem() {
 	fi
 }
 
+# expect_verdict EXPECT ROLE FIRST GOT BYTES RST FIN: what is wrong with a
+# case's outcome (empty: nothing).  rst: the peer's first error is
+# ECONNRESET, >= 1 RST and no FIN from ROLE; fin: a clean EOF after exactly
+# BYTES bytes, >= 1 FIN and no RST from ROLE.
+expect_verdict() {
+	local expect=$1 role=$2 first=$3 got=${4:-} bytes=$5 rst=$6 fin=$7 why=""
+	case $expect in
+	rst)
+		[ "$first" = ECONNRESET ] || why="${why:+$why; }peer first=$first, want ECONNRESET"
+		[ "${got:-0}" -le "$bytes" ] || why="${why:+$why; }peer got more than sent"
+		[ "$rst" -ge 1 ] || why="${why:+$why; }no RST from the $role"
+		[ "$fin" -eq 0 ] || why="${why:+$why; }$fin FIN from the $role"
+		;;
+	fin)
+		[ "$first" = EOF ] || why="${why:+$why; }peer first=$first, want EOF"
+		[ "$got" = "$bytes" ] || why="${why:+$why; }peer got ${got:-?} of $bytes bytes"
+		[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the $role"
+		[ "$rst" -eq 0 ] || why="${why:+$why; }$rst RST from the $role"
+		;;
+	*) why="bad EXPECT $expect" ;;
+	esac
+	printf '%s' "$why"
+}
+
 # run_tcp_case NAME ROLE FAMILY PORT BYTES MODE EXPECT
 #   One victim (ROLE server|client, the side under test) sends BYTES payload
 #   bytes over IPv FAMILY (4|6) on PORT and ends with MODE (victim's end
@@ -416,21 +444,8 @@ run_tcp_case() {
 	problem=$(stderr_problem "$d/victim.err" "$mode")
 	[ -z "$problem" ] || why="${why:+$why; }victim $problem"
 	[ "$match" = 1 ] || why="${why:+$why; }received bytes are not the payload"
-	case $expect in
-	rst)
-		[ "$first" = ECONNRESET ] || why="${why:+$why; }peer first=$first, want ECONNRESET"
-		[ "${got:-0}" -le "$bytes" ] || why="${why:+$why; }peer got more than sent"
-		[ "$rst" -ge 1 ] || why="${why:+$why; }no RST from the $role"
-		[ "$fin" -eq 0 ] || why="${why:+$why; }$fin FIN from the $role"
-		;;
-	fin)
-		[ "$first" = EOF ] || why="${why:+$why; }peer first=$first, want EOF"
-		[ "$got" = "$bytes" ] || why="${why:+$why; }peer got $got of $bytes bytes"
-		[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the $role"
-		[ "$rst" -eq 0 ] || why="${why:+$why; }$rst RST from the $role"
-		;;
-	*) why="bad EXPECT $expect" ;;
-	esac
+	why="${why:+$why; }$(expect_verdict "$expect" "$role" "$first" "$got" "$bytes" "$rst" "$fin")"
+	why=${why%; }
 	if [ -n "$why" ]; then
 		fail "$name" "$why [$evidence; wire: $(wire_summary "$port")]"
 	else

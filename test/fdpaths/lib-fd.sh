@@ -140,21 +140,8 @@ fd_verdict() {
 		why="${why:+$why; }server stderr: $(head -c 300 "$serr" | tr '\n' '|')"
 	fi
 	[ "$match" = 1 ] || why="${why:+$why; }received bytes are not the payload"
-	case $expect in
-	rst)
-		[ "$first" = ECONNRESET ] || why="${why:+$why; }peer first=$first, want ECONNRESET"
-		[ "${got:-0}" -le "$bytes" ] || why="${why:+$why; }peer got more than sent"
-		[ "$rst" -ge 1 ] || why="${why:+$why; }no RST from the server"
-		[ "$fin" -eq 0 ] || why="${why:+$why; }$fin FIN from the server"
-		;;
-	fin)
-		[ "$first" = EOF ] || why="${why:+$why; }peer first=$first, want EOF"
-		[ "$got" = "$bytes" ] || why="${why:+$why; }peer got ${got:-?} of $bytes bytes"
-		[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the server"
-		[ "$rst" -eq 0 ] || why="${why:+$why; }$rst RST from the server"
-		;;
-	*) why="bad EXPECT $expect" ;;
-	esac
+	why="${why:+$why; }$(expect_verdict "$expect" server "$first" "$got" "$bytes" "$rst" "$fin")"
+	why=${why%; }
 	if [ -n "$why" ]; then
 		fail "$name" "$why [$evidence; wire: $(wire_summary "$port")]"
 	else

@@ -19,7 +19,7 @@
 #                      "" if none).
 #   ops_firsts         the observer's "first" per connection, e.g. "EOF ECONNRESET"
 #   ops_obs_ok BYTES   every connection got exactly BYTES correct bytes
-#   ops_capture_start PORT... / capture_stop (lib.sh)   several ports at once
+#   capture_start PORT... / capture_stop (lib.sh)   several ports at once
 #   ops_log_re PID EVENT [LOCAL] [REMOTE]   ERE of one debug line (anchored)
 #   ops_count FILE ERE                      matching lines (0 when no file)
 #   ops_stats_re PID A G L S                ERE of the stats line
@@ -39,28 +39,6 @@ OPS_WHY=""
 # Also the two test programs of this area.
 need_ops() {
 	need_lib "$OPS" "$AC_BIN/ops_syslogd" "$@"
-}
-
-# ops_capture_start PORT...: like lib.sh's capture_start, for several ports
-# (the proxy case watches its public port and its upstream port).  It sets
-# lib.sh's capture variables, so capture_stop and count_rst_from/
-# count_fin_from work unchanged (the marker goes to the first port).
-ops_capture_start() {
-	local filter="" p
-	need_tool tcpdump
-	for p in "$@"; do filter="${filter:+$filter or }port $p"; done
-	AC_CAP_PORT=$1
-	AC_CAP_FILE="$AC_TMP/cap-$(printf '%s-' "$@")$RANDOM.pcap"
-	tcpdump -i lo -U --immediate-mode -nn -s 128 -B 32768 -w "$AC_CAP_FILE" "$filter" \
-		>/dev/null 2>"$AC_CAP_FILE.err" </dev/null &
-	AC_CAP_PID=$!
-	if ! wait_for_line "$AC_CAP_FILE.err" "listening on" 10 "$AC_CAP_PID" >/dev/null; then
-		echo "  tcpdump did not start: $(head -c 300 "$AC_CAP_FILE.err")"
-		kill -INT "$AC_CAP_PID" 2>/dev/null
-		wait "$AC_CAP_PID" 2>/dev/null
-		AC_CAP_PID=""
-		return 1
-	fi
 }
 
 ops_case() {
@@ -90,7 +68,7 @@ ops_case() {
 	fi
 	if [ -n "$OPS_CAPTURE" ]; then
 		# shellcheck disable=SC2086 # a list of ports
-		ops_capture_start $OPS_CAPTURE || { OPS_WHY="tcpdump did not start"; return; }
+		capture_start $OPS_CAPTURE || { OPS_WHY="tcpdump did not start"; return; }
 	fi
 	if [ "$role" = server ]; then
 		ac_bg OPS_VPID "$OPS_DIR/victim.out" "$OPS_DIR/victim.err" "${victim_cmd[@]}"

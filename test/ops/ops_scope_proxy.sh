@@ -34,7 +34,7 @@ proxy_case() {
 		fail "$name" "port $p or $q already in use"
 		return
 	fi
-	ops_capture_start "$p" "$q" || { fail "$name" "tcpdump did not start"; return; }
+	capture_start "$p" "$q" || { fail "$name" "tcpdump did not start"; return; }
 	ac_bg ppid "$d/up.out" "$d/up.err" "$AC_BIN/peer" server --port "$q" --timeout 20
 	if ! wait_for_line "$d/up.out" '^READY ' 10 "$ppid" >/dev/null; then
 		why="upstream peer not ready: $(ops_show "$d/up.err")"
