@@ -154,6 +154,7 @@ void ac_adopt(int fd, const char *event)
 	 * filter port is the local one.  inetd passes one socket as fds 0, 1 and
 	 * 2, and a received fd may be a second fd of a socket we hold: each may
 	 * alias another, so the close of one looks for the others. */
+	ac_alias_note(fd);
 	e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
 	if (e & AC_F_MANAGED)
 		ac_log_fd(AC_LEVEL_DEBUG, fd, event, 0);
@@ -164,10 +165,13 @@ int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *
 	struct stat me, other;
 	int saved = errno, r = 0;
 	if (fstat(fd, &me) == 0) {
+		uint32_t key = (uint32_t)me.st_ino;
 		int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
 		for (int i = 0; i <= max && !r; i++) {
+			if (i == fd || ac_alias_get(i) != key)
+				continue; /* memory only: most fds are ruled out here */
 			ac_entry o = ac_get(i);
-			if (i != fd && (o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
+			if ((o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
 			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
 				r = visit(i, o, ctx);
 		}

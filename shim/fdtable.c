@@ -3,9 +3,12 @@
 
 #include <stddef.h>
 #include <sys/mman.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 _Atomic ac_entry *ac_table;
+_Atomic uint32_t *ac_alias_ino;
 int ac_table_size;
 _Atomic int ac_max_fd = -1;
 
@@ -30,7 +33,24 @@ int ac_table_init(void)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	void *q = mmap(NULL, (size_t)n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (q == MAP_FAILED) {
+		munmap(p, (size_t)n * sizeof(ac_entry));
+		return -1;
+	}
 	ac_table = p;
+	ac_alias_ino = q;
 	ac_table_size = (int)n;
 	return 0;
+}
+
+uint32_t ac_alias_note(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	uint32_t ino = fstat(fd, &st) == 0 ? (uint32_t)st.st_ino : 0;
+	errno = saved;
+	ac_alias_set(fd, ino);
+	return ino;
 }

@@ -61,8 +61,29 @@ static inline bool ac_entry_armed(ac_entry e)
 }
 
 extern _Atomic ac_entry *ac_table;
+
 extern int ac_table_size;      /* number of entries; 0 before the table is mapped */
 extern _Atomic int ac_max_fd;  /* highest fd ever given an entry (for scans) */
+
+/* Beside it, for dup'd fds only: the socket inode (low 32 bits; sockfs
+ * numbers its inodes with a 32-bit counter) of each fd marked AC_F_ALIASED,
+ * written before the mark.  The close of one aliased fd then finds the other
+ * fds of the same socket by reading memory, and confirms only a match with
+ * fstat, instead of an fstat per aliased fd.  Pages of fds never dup'd are
+ * never touched. */
+extern _Atomic uint32_t *ac_alias_ino;
+
+/* Record fd's socket inode for the alias walk (one fstat); 0 if unknown. */
+uint32_t ac_alias_note(int fd);
+static inline void ac_alias_set(int fd, uint32_t ino)
+{
+	if (fd >= 0 && fd < ac_table_size)
+		atomic_store_explicit(&ac_alias_ino[fd], ino, memory_order_release);
+}
+static inline uint32_t ac_alias_get(int fd)
+{
+	return fd >= 0 && fd < ac_table_size ? atomic_load_explicit(&ac_alias_ino[fd], memory_order_acquire) : 0;
+}
 
 /* Map the table; returns 0 or -1 (the library then passes everything through). */
 int ac_table_init(void);

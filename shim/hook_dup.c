@@ -20,7 +20,12 @@ static int duplicated(int oldfd, int newfd)
 	if (newfd < 0 || !ac_on() || !ac_fd_in_table(newfd))
 		return newfd;
 	ac_entry e = ac_get(oldfd);
-	if (e & AC_F_KNOWN) {
+	if (e & AC_F_TCP) {
+		/* Inode first, then the mark (fdtable.h): one fstat per dup. */
+		uint32_t ino = ac_alias_get(oldfd);
+		if (!(e & AC_F_ALIASED) || !ino)
+			ino = ac_alias_note(oldfd);
+		ac_alias_set(newfd, ino);
 		e |= AC_F_ALIASED;
 		ac_set(oldfd, e);
 	}
