@@ -484,6 +484,85 @@ static bool parse_ports(struct slice v, struct parse_ctx *c, struct line *detail
 	return true;
 }
 
+/* --- keepalive and TCP_USER_TIMEOUT ---------------------------------------- */
+
+/* A decimal number, digits only (no sign, no inner space), in 1..max.  The
+ * value saturates above max, so a megabyte of digits is "out of range",
+ * never an overflow.  0 is refused: to the kernel 0 is invalid (keepalive)
+ * or "the default" (TCP_USER_TIMEOUT), and "off" says that plainly. */
+static bool parse_count(struct slice s, unsigned long max, const char *what,
+			unsigned *out, struct line *detail)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (s.n == 0) {
+		put_str(detail, "empty item");
+		return false;
+	}
+	for (i = 0; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++) {
+		v = v * 10 + (unsigned long)(s.p[i] - '0');
+		if (v > max)
+			v = max + 1;
+	}
+	/* The value itself is in the message already: the detail names only
+	 * the item, which keeps the worst-case line below AC_MSG_MAX. */
+	if (i != s.n) {
+		put_str(detail, what);
+		put_str(detail, " is not a number");
+		return false;
+	}
+	if (v < 1 || v > max) {
+		put_str(detail, what);
+		put_str(detail, " out of range 1-");
+		put_uint(detail, max);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool parse_keepalive(struct slice v, struct parse_ctx *c, struct line *detail)
+{
+	static const char *const what[3] = { "idle", "interval", "count" };
+	static const unsigned long max[3] = { AC_KEEPIDLE_MAX, AC_KEEPINTVL_MAX, AC_KEEPCNT_MAX };
+	struct items it = { v, 0, false };
+	struct slice item;
+	unsigned val[3];
+	int n = 0;
+
+	if (slice_is(v, "off")) {
+		c->out->keepalive_idle = c->out->keepalive_intvl = c->out->keepalive_cnt = 0;
+		return true;
+	}
+	while (next_item(&it, &item)) {
+		if (n == 3) {
+			put_str(detail, "more than 3 items");
+			return false;
+		}
+		if (!parse_count(item, max[n], what[n], &val[n], detail))
+			return false;
+		n++;
+	}
+	if (n != 3) {
+		put_str(detail, "3 items needed");
+		return false;
+	}
+	c->out->keepalive_idle = val[0];
+	c->out->keepalive_intvl = val[1];
+	c->out->keepalive_cnt = val[2];
+	return true;
+}
+
+static bool parse_user_timeout(struct slice v, struct parse_ctx *c, struct line *detail)
+{
+	if (slice_is(v, "off")) {
+		c->out->user_timeout_ms = 0;
+		return true;
+	}
+	return parse_count(v, AC_USER_TIMEOUT_MAX, "timeout", &c->out->user_timeout_ms, detail);
+}
+
 /* --- the variables ---------------------------------------------------------- */
 
 struct var {
@@ -503,6 +582,11 @@ static const struct var vars[] = {
 	{ "ABORTCLOSE_ROLES", "expected accepted, connected, both or accepted,connected",
 	  parse_roles },
 	{ "ABORTCLOSE_STATS", "expected 0, 1, on or off", parse_stats },
+	{ "ABORTCLOSE_KEEPALIVE",
+	  "expected off or IDLE,INTERVAL,COUNT like 60,10,6 (seconds, seconds, probes)",
+	  parse_keepalive },
+	{ "ABORTCLOSE_USER_TIMEOUT", "expected off or milliseconds 1-2147483647 like 30000",
+	  parse_user_timeout },
 	{ "ABORTCLOSE_LIB", NULL, NULL }, /* the wrapper's; the library ignores it */
 };
 
@@ -742,6 +826,16 @@ bool ac_policy_shutdown_disarms(const struct ac_policy *p, int how)
 	/* SHUT_WR/SHUT_RDWR queue our FIN: an armed linger would discard it
 	 * and the unsent data.  SHUT_RD sends nothing. */
 	return how == SHUT_WR || how == SHUT_RDWR;
+}
+
+bool ac_policy_keepalive_on(const struct ac_policy *p)
+{
+	return p->keepalive_idle != 0;
+}
+
+bool ac_policy_user_timeout_on(const struct ac_policy *p)
+{
+	return p->user_timeout_ms != 0;
 }
 
 bool ac_policy_is_tcp(int domain, int type, int protocol)

@@ -60,7 +60,22 @@ struct ac_policy {
 	bool stats;                      /* ABORTCLOSE_STATS=1 */
 	bool ports_filtered;             /* ABORTCLOSE_PORTS set: only listed ports */
 	uint64_t ports[65536 / 64];      /* bit p set: port p is managed */
+	/* ABORTCLOSE_KEEPALIVE=IDLE,INTVL,COUNT: all three 0 = off (default). */
+	unsigned keepalive_idle;         /* TCP_KEEPIDLE, seconds, 1..AC_KEEPIDLE_MAX */
+	unsigned keepalive_intvl;        /* TCP_KEEPINTVL, seconds, 1..AC_KEEPINTVL_MAX */
+	unsigned keepalive_cnt;          /* TCP_KEEPCNT, probes, 1..AC_KEEPCNT_MAX */
+	/* ABORTCLOSE_USER_TIMEOUT=MILLISECONDS: 0 = off (default). */
+	unsigned user_timeout_ms;        /* TCP_USER_TIMEOUT, 1..INT_MAX */
 };
+
+/* The kernel's own limits (include/net/tcp.h MAX_TCP_KEEPIDLE,
+ * MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT; tcp_sock_set_user_timeout() refuses
+ * only negative values): a value the kernel would refuse is refused when the
+ * configuration is read, not later on every socket. */
+#define AC_KEEPIDLE_MAX 32767u
+#define AC_KEEPINTVL_MAX 32767u
+#define AC_KEEPCNT_MAX 127u
+#define AC_USER_TIMEOUT_MAX 2147483647u
 
 /* Fill *out with the defaults (everything managed, on_exit=status, ...). */
 void ac_policy_defaults(struct ac_policy *out);
@@ -94,6 +109,10 @@ bool ac_policy_exit_disarms(const struct ac_policy *p, int status);
 
 /* Does shutdown(how) disarm?  (SHUT_WR and SHUT_RDWR do, by default.) */
 bool ac_policy_shutdown_disarms(const struct ac_policy *p, int how);
+
+/* Does the policy set keepalive / TCP_USER_TIMEOUT on managed connections? */
+bool ac_policy_keepalive_on(const struct ac_policy *p);
+bool ac_policy_user_timeout_on(const struct ac_policy *p);
 
 /* Is an AF_* / SOCK_* / protocol triple a TCP socket the library manages?
  * type may carry SOCK_NONBLOCK|SOCK_CLOEXEC. */

@@ -118,6 +118,14 @@ static void check_valid(char *const *envp, int secure, const char *msg)
 	CHECK((got.ports[0] & 1) == 0 || !got.ports_filtered);
 	CHECK(!ac_policy_port_managed(&got, 0) || !got.ports_filtered);
 	CHECK(!ac_policy_port_managed(&got, 65536) || !got.ports_filtered);
+	/* Keepalive: all three off or all three in the kernel's ranges. */
+	if (got.keepalive_idle == 0)
+		CHECK(got.keepalive_intvl == 0 && got.keepalive_cnt == 0);
+	else
+		CHECK(got.keepalive_idle <= AC_KEEPIDLE_MAX && got.keepalive_intvl >= 1 &&
+		      got.keepalive_intvl <= AC_KEEPINTVL_MAX && got.keepalive_cnt >= 1 &&
+		      got.keepalive_cnt <= AC_KEEPCNT_MAX);
+	CHECK(got.user_timeout_ms <= AC_USER_TIMEOUT_MAX);
 
 	for (char *const *e = envp; *e; e++) {
 		static const char name[] = "ABORTCLOSE_PORTS=";

@@ -41,6 +41,7 @@ static const struct unknown_case unknown_cases[] = {
 #define KNOWN                                                                                  \
 	"(known: ABORTCLOSE, ABORTCLOSE_ON_EXIT, ABORTCLOSE_ON_SHUTDOWN, ABORTCLOSE_LOG, "      \
 	"ABORTCLOSE_LOG_LEVEL, ABORTCLOSE_PORTS, ABORTCLOSE_ROLES, ABORTCLOSE_STATS, "         \
+	"ABORTCLOSE_KEEPALIVE, ABORTCLOSE_USER_TIMEOUT, "                                        \
 	"ABORTCLOSE_LIB)"
 
 START_TEST(unknown_name)
