@@ -16,10 +16,11 @@ set -eu
 #            strace, valgrind (memcheck run), clang + libclang-rt-14-dev
 #            (sanitizer/fuzz builds), libcap2-bin (setcap: wrapper warning
 #            tests), groff-base man-db (man page tests), openbsd-inetd (a
-#            real fork+exec daemon in test/fdpaths/inetd.sh)
+#            real fork+exec daemon in test/fdpaths/inetd.sh), nftables (a
+#            vanished peer in test/keepalive)
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
-man-db openbsd-inetd"
+man-db openbsd-inetd nftables"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

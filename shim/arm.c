@@ -8,6 +8,7 @@
  * just before a close the program made on purpose, so that close is graceful.
  */
 #include "state.h"
+#include "keepalive.h"
 #include "log.h"
 #include "real.h"
 
@@ -146,6 +147,7 @@ void ac_adopt(int fd, const char *event)
 	if (!ac_fd_in_table(fd))
 		return;
 	ac_entry e = ac_classify(fd, 0);
+	ac_keepalive_forget(fd);
 	if (!(e & AC_F_TCP)) {
 		ac_set(fd, e); /* what it is, or 0: no stale entry survives */
 		return;
@@ -156,8 +158,10 @@ void ac_adopt(int fd, const char *event)
 	 * alias another, so the close of one looks for the others. */
 	ac_alias_note(fd);
 	e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
-	if (e & AC_F_MANAGED)
+	if (e & AC_F_MANAGED) {
 		ac_log_fd(AC_LEVEL_DEBUG, fd, event, 0);
+		ac_keepalive_adopt(fd);
+	}
 }
 
 int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx)

@@ -8,6 +8,7 @@
  * is a purposeful close, and it is disarmed first. */
 #include "close.h"
 #include "state.h"
+#include "keepalive.h"
 #include "export.h"
 #include "real.h"
 
@@ -30,6 +31,7 @@ static int duplicated(int oldfd, int newfd)
 		ac_set(oldfd, e);
 	}
 	ac_set(newfd, e);
+	ac_keepalive_copy(oldfd, newfd); /* one socket, one set of options */
 	return newfd;
 }
 

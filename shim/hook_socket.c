@@ -11,6 +11,7 @@
  * the port and role are known: listen() for servers, connect() for clients.
  */
 #include "state.h"
+#include "keepalive.h"
 #include "export.h"
 #include "log.h"
 #include "real.h"
@@ -27,6 +28,7 @@ AC_EXPORT int socket(int domain, int type, int protocol)
 	int fd = ac_real_socket(domain, type, protocol);
 	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
 		return fd;
+	ac_keepalive_forget(fd); /* options of an earlier socket with this number */
 	if (!ac_policy_is_tcp(domain, type, protocol)) {
 		ac_set(fd, ac_entry_new(AC_F_KNOWN)); /* replaces any stale entry */
 		return fd;
@@ -53,6 +55,7 @@ static ac_entry entry_of(int fd)
 		e = ac_classify(fd, 0);
 		if (e)
 			ac_set(fd, e);
+		ac_keepalive_forget(fd);
 	}
 	return e;
 }
@@ -70,7 +73,10 @@ AC_EXPORT int listen(int fd, int backlog)
 		int r = ac_real_listen(fd, backlog);
 		if (r == 0) {
 			int saved = errno;
-			ac_decide(fd, e, AC_F_ACCEPTED, 0);
+			/* Options set just after listen() still reach every
+			 * connection whose handshake completes afterwards. */
+			if (ac_decide(fd, e, AC_F_ACCEPTED, 0) & AC_F_MANAGED)
+				ac_keepalive_apply(fd);
 			errno = saved;
 		}
 		return r;
@@ -78,6 +84,8 @@ AC_EXPORT int listen(int fd, int backlog)
 	if (e & AC_F_ARMED)
 		e |= AC_F_PASS_ARM; /* armed before listen(): every connection inherits it */
 	ac_set(fd, e);
+	if (e & AC_F_MANAGED)
+		ac_keepalive_apply(fd); /* copied into each accepted connection */
 	return ac_real_listen(fd, backlog);
 }
 
@@ -100,11 +108,19 @@ static int accepted(int lfd, int fd)
 	ac_entry l = ac_get(lfd);
 	if (!l) {
 		l = ac_classify(lfd, 0);
+		ac_keepalive_forget(lfd);
 		if (l & AC_F_TCP)
 			l = ac_decide(lfd, l | AC_F_LISTENER, AC_F_ACCEPTED, 0);
 		else if (l)
 			ac_set(lfd, l);
+		/* A listener never seen before: from now on its connections
+		 * get the options (the ones already queued do not). */
+		if (l & AC_F_MANAGED)
+			ac_keepalive_adopt(lfd);
 	}
+	/* The kernel copied the listener's options into the connection: it
+	 * shares the listener's view, no system call. */
+	ac_keepalive_copy(lfd, fd);
 	if (!(l & AC_F_TCP)) {
 		ac_set(fd, l ? ac_entry_new(AC_F_KNOWN) : 0);
 		return fd;
@@ -149,8 +165,8 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if ((e & AC_F_TCP) && !(e & AC_F_LISTENER) && !(e & AC_F_CONNECTED)) {
 			if (!(e & AC_F_DECIDED)) {
 				unsigned port = ac_sockaddr_port(addr, len);
-				if (port)
-					ac_decide_quiet(fd, e, AC_F_CONNECTED, port, &event);
+				if (port && (ac_decide_quiet(fd, e, AC_F_CONNECTED, port, &event) & AC_F_MANAGED))
+					ac_keepalive_apply(fd);
 			} else {
 				if ((e & AC_F_MANAGED) && !(e & AC_F_ARMED) && ac_arm(fd))
 					e |= AC_F_ARMED; /* e.g. made before the library loaded */
@@ -160,6 +176,8 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 					event = "armed";
 				}
 				ac_set(fd, e | AC_F_CONNECTED);
+				if (e & AC_F_MANAGED)
+					ac_keepalive_apply(fd); /* before the handshake */
 			}
 		}
 	}

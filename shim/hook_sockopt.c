@@ -7,6 +7,7 @@
  * passed to the kernel first, so validation and errno are exactly the
  * kernel's (EINVAL for a short optlen, EFAULT, ENOTSOCK...). */
 #include "state.h"
+#include "keepalive.h"
 #include "export.h"
 #include "real.h"
 
@@ -23,6 +24,8 @@ static int take_view(int other, ac_entry o, void *view)
 AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	int r = ac_real_setsockopt(fd, level, name, val, len);
+	if (r == 0 && ac_on())
+		ac_keepalive_program_set(fd, level, name);
 	if (r != 0 || level != SOL_SOCKET || name != SO_LINGER || !ac_on())
 		return r;
 	ac_entry e = ac_get(fd);
@@ -43,6 +46,8 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 AC_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	int r = ac_real_getsockopt(fd, level, name, val, len);
+	if (r == 0 && ac_on())
+		ac_keepalive_program_get(fd, level, name, val, len);
 	if (r != 0 || level != SOL_SOCKET || name != SO_LINGER || !ac_on() || !val || !len)
 		return r;
 	ac_entry e = ac_get(fd);

@@ -2,6 +2,7 @@
  * table, adopt the TCP sockets the process inherited, register the exit
  * handler and the fork handlers. */
 #include "state.h"
+#include "keepalive.h"
 #include "log.h"
 #include "real.h"
 
@@ -83,6 +84,7 @@ __attribute__((constructor(101))) static void ac_init(void)
 	ac_board_init();
 	ac_fork_init();
 	ac_exit_init();
+	ac_keepalive_init();
 	atomic_store(&ac_active, 1);
 	adopt_inherited();
 	errno = saved;
