@@ -18,6 +18,10 @@
  *          connection, print OPTS, then recv (the program's choice must win)
  *   mine   set the program's own TCP_KEEPIDLE=77, SO_KEEPALIVE=1, print OPTS
  *   hold   wait for EOF quietly (a peer)
+ *   quit   close at once
+ *   exec   make the connection fd 0 and exec "ka_conn stdin", which prints
+ *          "OPTS inherited ..." for fd 0 (a socket the library did not see
+ *          made: inetd, a re-exec) and waits for EOF
  */
 #include "testnet.h"
 
@@ -112,6 +116,13 @@ static void act(const char *action, int fd)
 		opts("mine", fd);
 		opts("minedup", d);
 		do_recv(fd, true);
+	} else if (strcmp(action, "quit") == 0) {
+		close(fd);
+	} else if (strcmp(action, "exec") == 0) {
+		dup2(fd, 0);
+		execl("/proc/self/exe", "ka_conn", "stdin", (char *)NULL);
+		perror("exec");
+		exit(1);
 	} else {
 		do_recv(fd, true); /* hold */
 	}
@@ -134,6 +145,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "nontcp") == 0)
 		return nontcp();
+	if (argc >= 2 && strcmp(argv[1], "stdin") == 0) {
+		opts("inherited", 0);
+		do_recv(0, true);
+		return 0;
+	}
 	if (argc >= 4 && strcmp(argv[1], "server") == 0) {
 		int n = argc >= 5 ? atoi(argv[4]) : 1, one = 1, c = -1;
 		int l = socket(AF_INET, SOCK_STREAM, 0);
