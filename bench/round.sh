@@ -13,6 +13,8 @@
 #   R_SRV_LIB  library preloaded into the server ("" = none)
 #   R_CLI_LIB  library preloaded into the client ("" = none)
 #   R_HAND     1 = server sets SO_LINGER by hand (configuration D)
+#   R_SRV_ENV  extra VAR=VALUE words for the server (e.g. the keepalive
+#              settings), with its library
 #   R_STRACE   directory: run each side under `strace -f -c`, summaries go to
 #              R_STRACE/server.txt and R_STRACE/client.txt
 #   R_CALLGRIND directory: run each side under `valgrind --tool=callgrind`
@@ -54,10 +56,16 @@ prefix() { # $1 = lib or "", $2 = server|client
 	if [ -n "${R_STRACE:-}" ]; then
 		printf '%s\n' strace -f -c -o "$R_STRACE/$2.txt"
 		[ -n "$1" ] && printf '%s\n' -E "LD_PRELOAD=$1"
+		if [ "$2" = server ] && [ -n "${R_SRV_ENV:-}" ]; then
+			for kv in $R_SRV_ENV; do printf '%s\n' -E "$kv"; done
+		fi
 		return 0
 	fi
 	printf '%s\n' env
 	[ -n "$1" ] && printf '%s\n' "LD_PRELOAD=$1"
+	if [ "$2" = server ] && [ -n "${R_SRV_ENV:-}" ]; then
+		for kv in $R_SRV_ENV; do printf '%s\n' "$kv"; done
+	fi
 	if [ -n "${R_CALLGRIND:-}" ]; then
 		printf '%s\n' valgrind --tool=callgrind "--callgrind-out-file=$R_CALLGRIND/$2.out" \
 			"--log-file=$R_CALLGRIND/$2.err"

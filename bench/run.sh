@@ -249,6 +249,23 @@ if [ "$HAVE_STRACE" = 1 ]; then
 	done
 fi
 
+# --- 3k. the accept path with ABORTCLOSE_KEEPALIVE + ABORTCLOSE_USER_TIMEOUT -----------
+# Configuration B again with both options set: the listener gets them before
+# listen() and the kernel copies them into every accepted connection, so the
+# difference per accepted connection against B should be 0.
+KA_ENV="ABORTCLOSE_KEEPALIVE=60,10,6 ABORTCLOSE_USER_TIMEOUT=30000"
+if [ "$HAVE_STRACE" = 1 ] && [ "$HAVE_LIB" = 1 ]; then
+	for k in 1 2; do
+		d=$SYSD/churn-K-$k
+		mkdir -p "$d"
+		R_BIN=$BIN R_KIND=churn R_PORT=$port R_N=$((k * SCONNS)) R_WARMUP=0 R_STRACE=$d \
+			R_SRV_LIB=$LIB R_SRV_ENV=$KA_ENV R_CLI_LIB= R_HAND=0 \
+			in_netns bash bench/round.sh >/dev/null || warn "strace churn keepalive failed"
+		port=$((port + 1))
+	done
+	per_unit "$SYSD/churn-K-1" "$SYSD/churn-K-2" server "$SCONNS" >"$SYSD/churn-K.server"
+fi
+
 # --- 3b. user-space instructions (callgrind) ------------------------------------------
 # Deterministic, unlike the clock: instructions executed in user space per
 # connection (program + libc + library), again as the difference of a run
@@ -491,6 +508,11 @@ if [ "$HAVE_STRACE" = 1 ]; then
 	if [ "$HAVE_LIB" = 1 ]; then
 		printf '   extra per accepted connection (B-A) %s (target <= 1); per client connection (C-A) %s (target <= 2)\n' \
 			"${SX[B.server.extra]}" "${SX[C.client.extra]}"
+		if [ -f "$SYSD/churn-K.server" ]; then
+			printf '   with %s: per accepted connection total %s, setsockopt %s; extra vs B %s (target 0)\n' \
+				"$KA_ENV" "$(lookup "$SYSD/churn-K.server" total)" "$(lookup "$SYSD/churn-K.server" setsockopt)" \
+				"$(awk -v x="$(lookup "$SYSD/churn-K.server" total)" -v y="$(lookup "$SYSD/churn-B.server" total)" 'BEGIN { printf "%+.3f", x - y }')"
+		fi
 	fi
 	say "   data path (64 KiB writes; difference of 64 MiB and 320 MiB runs):"
 	for m in "${DMODES[@]}"; do
