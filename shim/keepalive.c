@@ -22,16 +22,18 @@
  * What the program sees.  The kernel answers getsockopt(TCP_KEEPIDLE) of a
  * socket that never set it with the netns sysctl (keepalive_time_when():
  * tp->keepalive_time ?: net.ipv4.tcp_keepalive_time), SO_KEEPALIVE 0,
- * TCP_USER_TIMEOUT 0.  Per fd, one byte beside the fd table (mapped only
+ * TCP_USER_TIMEOUT 0.  Per fd, one 16-bit word beside the fd table (mapped only
  * when the policy sets an option, written only for fds the library set
  * options on) records which options the library set and the program has not
  * set since; getsockopt of those answers what the kernel would say without
  * the library: 0, or the sysctl value read once at load from a probe
  * socket's getsockopt (no /proc needed).  A sysctl changed while the
  * program runs is not seen (documented corner case).  The program's own
- * setsockopt of an option wins: the kernel holds its value, the byte's bit
- * is cleared and getsockopt passes through.  The close path does nothing
- * here: a stale byte is cleared where a new socket gets the fd number.
+ * setsockopt of an option wins: the kernel holds its value, the library's
+ * bit is cleared and getsockopt passes through; and an option the program
+ * set before the library's turn (before listen() or connect()) is marked as
+ * the program's, and the library leaves it alone.  The close path does nothing
+ * here: a stale word is cleared where a new socket gets the fd number.
  */
 #include "keepalive.h"
 #include "state.h"
@@ -41,18 +43,22 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* Bits of the view byte: the library set this option and the program has
- * not set it since. */
+/* Bits of the view word: bits 0-4, the library set this option and the
+ * program has not set it since; the same bits << KA_PROG, the program set it
+ * itself (the library must not touch it). */
 #define KA_ON    1u /* SO_KEEPALIVE */
 #define KA_IDLE  2u /* TCP_KEEPIDLE */
 #define KA_INTVL 4u /* TCP_KEEPINTVL */
 #define KA_CNT   8u /* TCP_KEEPCNT */
 #define KA_UTO  16u /* TCP_USER_TIMEOUT */
+#define KA_ALL  31u
+#define KA_PROG 5
 
-static _Atomic unsigned char *view;
+static _Atomic uint16_t *view;
 static int view_size;
 /* What the kernel says for a socket that set nothing (its netns sysctls),
  * read once at load; the kernel's compiled-in defaults if that fails. */
@@ -68,7 +74,7 @@ static unsigned get_bits(int fd)
 static void set_bits(int fd, unsigned bits)
 {
 	if (in_view(fd) && get_bits(fd) != bits) /* never-touched pages stay untouched */
-		atomic_store_explicit(&view[fd], (unsigned char)bits, memory_order_release);
+		atomic_store_explicit(&view[fd], (uint16_t)bits, memory_order_release);
 }
 
 static int get_int(int fd, int level, int name, int *v)
@@ -81,7 +87,7 @@ void ac_keepalive_init(void)
 {
 	if (!ac_policy_keepalive_on(&ac_policy) && !ac_policy_user_timeout_on(&ac_policy))
 		return;
-	void *p = mmap(NULL, (size_t)ac_table_size, PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, (size_t)ac_table_size * sizeof *view, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
 		ac_log_text(AC_LEVEL_INFO, "keepalive/user timeout not applied: no memory for the view table");
@@ -135,13 +141,15 @@ static unsigned set_options(int fd, unsigned want)
 static void apply(int fd, unsigned want)
 {
 	int saved = errno;
+	unsigned prog = get_bits(fd) & (KA_ALL << KA_PROG);
+	want &= ~(prog >> KA_PROG); /* the program's own choice wins */
 	unsigned got = want ? set_options(fd, want) : 0;
 	if (got != want)
 		/* Protection given up (invariant 2): say so. */
 		ac_log_fd(AC_LEVEL_INFO, fd, "keepalive-not-set:errno-", errno);
 	else if (want)
 		ac_log_fd(AC_LEVEL_DEBUG, fd, "keepalive-set", 0);
-	set_bits(fd, got);
+	set_bits(fd, got | prog);
 	errno = saved;
 }
 
@@ -214,22 +222,27 @@ static unsigned option_bit(int level, int name)
 	}
 }
 
-static int clear_bit(int other, ac_entry o, void *bit)
+static unsigned owned_by_program(unsigned bits, unsigned bit)
+{
+	return (bits & ~bit) | (bit << KA_PROG);
+}
+
+static int take_program_bit(int other, ac_entry o, void *bit)
 {
 	(void)o;
-	set_bits(other, get_bits(other) & ~*(unsigned *)bit);
+	set_bits(other, owned_by_program(get_bits(other), *(unsigned *)bit));
 	return 0; /* visit them all */
 }
 
 void ac_keepalive_program_set(int fd, int level, int name)
 {
 	unsigned bit = option_bit(level, name);
-	if (!bit || !(get_bits(fd) & bit))
+	if (!bit || !in_view(fd) || !(ac_get(fd) & AC_F_TCP))
 		return;
-	set_bits(fd, get_bits(fd) & ~bit);
+	set_bits(fd, owned_by_program(get_bits(fd), bit));
 	/* dup'd fds name the same socket: they see the program's value too. */
 	if (ac_get(fd) & AC_F_ALIASED)
-		ac_each_alias(fd, clear_bit, &bit);
+		ac_each_alias(fd, take_program_bit, &bit);
 }
 
 void ac_keepalive_program_get(int fd, int level, int name, void *val, const socklen_t *len)

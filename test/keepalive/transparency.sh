@@ -42,10 +42,10 @@ if [ "${1:-}" = --in-ns ]; then
 	exit 0
 fi
 
-same_view() { # NAME PORT SACT CACT: with the settings == without the library
+same_view() { # NAME PORT SACT CACT [VAR=VALUE...]: with the settings == without the library
 	local name=$1 port=$2 sact=$3 cact=$4 with without
-	with=$(views "$port" "$sact" "$cact" env LD_PRELOAD="$(ac_preload)" "${SET[@]}")
-	without=$(views "$port" "$sact" "$cact" env)
+	with=$(views "$port" "$sact" "$cact" env LD_PRELOAD="$(ac_preload)" "${SET[@]}" "${@:5}")
+	without=$(views "$port" "$sact" "$cact" env "${@:5}")
 	if [ "$(grep -v '^kernel' <<<"$with")" != "$(grep -v '^kernel' <<<"$without")" ] ||
 		[ -z "$(grep -v '^kernel' <<<"$with")" ]; then
 		fail "$name" "views differ: with=[$(tr '\n' '|' <<<"$with")] without=[$(tr '\n' '|' <<<"$without")]"
@@ -74,6 +74,15 @@ grep -q 'OPTS mine ka=1 idle=77 ' "$AC_TMP/own-values-win.with" &&
 [ "$(grep -c '^kernel timer:(keepalive,1min1[0-9]sec,0)' "$AC_TMP/own-values-win.with")" = 2 ] &&
 	pass "own-values-held (both ends: $(grep -m1 '^kernel' "$AC_TMP/own-values-win.with" | cut -d' ' -f2))" ||
 	fail own-values-held "$(grep '^kernel' "$AC_TMP/own-values-win.with" | tr '\n' '|')"
+
+# TCP_KEEPIDLE=300 set by the program before listen() / connect(): the
+# library leaves it (and turns keepalive on, the policy's part): the kernel
+# runs a 5-minute timer, not the policy's 1 s, and the program sees 300.
+same_view preset-idle-wins 22835 opts opts KA_PRESET_IDLE=300
+grep -q 'OPTS conn ka=0 idle=300 ' "$AC_TMP/preset-idle-wins.with" &&
+	[ "$(grep -c '^kernel timer:(keepalive,4min5[0-9]sec,0)' "$AC_TMP/preset-idle-wins.with")" = 2 ] &&
+	pass "preset-idle-held ($(grep '^kernel' "$AC_TMP/preset-idle-wins.with" | cut -d' ' -f2 | tr '\n' ' '))" ||
+	fail preset-idle-held "$(tr '\n' '|' <"$AC_TMP/preset-idle-wins.with")"
 
 # A socket inherited across exec (fd 0 of the new program, like inetd):
 # adopted with the policy's values already on, it is shown as unset.

@@ -8,6 +8,9 @@
  *   ka_conn client ADDR PORT ACTION  connect, print CONNECTED, then ACTION
  *   ka_conn nontcp                   UDP and UNIX sockets: print their view
  *
+ * KA_PRESET_IDLE=N in the environment: the program sets its own
+ * TCP_KEEPIDLE=N right after socket(), before listen()/connect().
+ *
  * ACTION:
  *   recv   block in recv(); print "RESULT recv=R errno=NAME" when it returns
  *   send   wait for the file $KA_GO, then send until send() fails; print
@@ -45,6 +48,13 @@ static void set(int fd, int level, int name, int v)
 		perror("setsockopt");
 		exit(1);
 	}
+}
+
+static void preset(int fd)
+{
+	const char *idle = getenv("KA_PRESET_IDLE");
+	if (idle)
+		set(fd, IPPROTO_TCP, TCP_KEEPIDLE, atoi(idle));
 }
 
 static void opts(const char *who, int fd)
@@ -155,6 +165,7 @@ int main(int argc, char **argv)
 		int l = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		preset(l);
 		if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 16) != 0) {
 			perror("bind/listen");
 			return 1;
@@ -179,6 +190,7 @@ int main(int argc, char **argv)
 		int c = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
 		inet_pton(AF_INET, argv[2], &a.sin_addr);
+		preset(c);
 		if (connect(c, (struct sockaddr *)&a, sizeof a) != 0) {
 			perror("connect");
 			return 1;
