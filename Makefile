@@ -6,6 +6,7 @@
 #   make bench      cost measurements (never asserted)
 #   make soak       crash / graceful soak (long)
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR= LIBEXECDIR= BINDIR= MANDIR=)
+#   make deb        the Debian package in build/deb/, checked by lintian
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -47,7 +48,7 @@ UNIT_SRC   := $(wildcard test/unit/*.c)
 TOOLS      := $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
 
 .PHONY: all lib progs tools demo check check-unit check-integration check-asan \
-        check-valgrind check-fuzz bench soak deps install uninstall clean
+        check-valgrind check-fuzz bench soak deps install uninstall deb clean
 
 all: $(LIB) progs
 
@@ -140,6 +141,14 @@ uninstall:
 	rm -rf "$(DESTDIR)$(LIBEXECDIR)/abortclose"
 	for m in man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/man1/$${m#man/}"; done
 	for m in man/*.7; do rm -f "$(DESTDIR)$(MANDIR)/man7/$${m#man/}"; done
+
+# --- Debian package -------------------------------------------------------------
+# scripts/build-deb.sh: dpkg-buildpackage -us -uc -b on a copy of this tree
+# (it writes next to the source directory, which may be read-only or someone
+# else's), the results in DEB_OUT (build/deb/), then lintian (errors fail).
+DEB_OUT ?= $(B)/deb
+deb:
+	@sh scripts/build-deb.sh "$(DEB_OUT)"
 
 clean:
 	rm -rf $(B)
