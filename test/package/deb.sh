@@ -1,12 +1,13 @@
 #!/bin/bash
 # test/package/deb.sh - the Debian package, built (make deb), really
-# installed (dpkg -i), used as documented, and removed without a trace.
+# installed (apt-get install ./abortclose_*.deb), used as documented, and
+# removed without a trace.
 #
 #   * make deb builds it (into this test's temp dir; AC_DEB=FILE.deb reuses
 #     one built earlier in this run) with no lintian error, every lintian
 #     warning listed in README.md, the Makefile's version, and every helper
 #     program the Makefile builds (tools/*.c) in /usr/libexec/abortclose/;
-#   * dpkg -i; /usr/bin/abortclose --version names
+#   * apt-get install ./abortclose_*.deb; /usr/bin/abortclose --version names
 #     /usr/lib/<triplet>/abortclose/libabortclose.so, the one it maps;
 #   * a server killed mid-response under the installed abortclose sends RST
 #     (peer: ECONNRESET), with --off FIN (peer: EOF); a graceful close FIN
@@ -17,21 +18,21 @@
 #     graceful close gives FIN with every byte, kill -9 RST, and with
 #     ABORTCLOSE=off FIN;
 #   * debian/tests/installed-demo (the autopkgtest) passes;
-#   * dpkg -L before, dpkg -r (apt remove) after: every listed file and the
+#   * dpkg -L before, apt-get remove after: every listed file and the
 #     package's own directories are gone, no config files are left.
 # The package is purged on every exit path (trap).  A /usr/local install
 # and the checkout are left as they were (checked).  An abortclose package
 # that was installed before the test started is never touched: skip.
-# Needs root (dpkg -i); CI runs as root on a throwaway machine.
+# Needs root (apt-get install); CI runs as root on a throwaway machine.
 # Ports 27200-27229.
 . "$(dirname "$0")/../lib.sh"
 need_lib
-for t in dpkg dpkg-deb dpkg-query dpkg-architecture dpkg-buildpackage dh lintian flock python3 tcpdump; do
+for t in apt-get dpkg dpkg-deb dpkg-query dpkg-architecture dpkg-buildpackage dh lintian flock python3 tcpdump; do
 	need_tool "$t"
 done
 if [ "$(id -u)" != 0 ]; then
-	in_ci && { echo "  FAIL: CI must run as root (dpkg -i)"; exit 1; }
-	skip "needs root: dpkg -i (CI runs it as root)"
+	in_ci && { echo "  FAIL: CI must run as root (apt-get install)"; exit 1; }
+	skip "needs root: apt-get install (CI runs it as root)"
 fi
 pkg_state() { dpkg-query -W -f='${Status} ${Version}' abortclose 2>/dev/null || true; }
 state=$(pkg_state)
@@ -40,13 +41,21 @@ case $state in
 *) skip "a package named abortclose is already on this machine ($state): this test installs and removes its own, so it does not touch that one" ;;
 esac
 
-# dpkg and other helpers' apt-get share the dpkg lock: take the same flock.
-dpkg_locked() { DEBIAN_FRONTEND=noninteractive flock -w 600 /tmp/apt.lock dpkg "$@" </dev/null; }
-OURS=0 # 1 from the moment dpkg -i starts: the package is then ours to purge
+# apt-get, as a user would (apt install ./FILE.deb, apt remove), waiting for
+# the dpkg lock (other apt runs on the machine: flock /tmp/apt.lock is the
+# convention here, DPkg::Lock::Timeout covers those that do not take it).
+apt_locked() {
+	DEBIAN_FRONTEND=noninteractive flock -w 600 /tmp/apt.lock \
+		apt-get -y --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" </dev/null
+}
+OURS=0 # 1 from the moment the install starts: the package is then ours to purge
 pkg_cleanup() {
+	local st
+	st=$(pkg_state)
+	case $st in "" | "unknown ok not-installed"*) OURS=0 ;; esac
 	if [ "$OURS" = 1 ]; then
-		dpkg_locked -P abortclose >>"$AC_TMP/purge.log" 2>&1 ||
-			echo "  (dpkg -P abortclose failed: $(tail -n 3 "$AC_TMP/purge.log" | tr '\n' '|'))"
+		apt_locked purge abortclose >>"$AC_TMP/purge.log" 2>&1 ||
+			echo "  (apt-get purge abortclose failed: $(tail -n 3 "$AC_TMP/purge.log" | tr '\n' '|'))"
 		OURS=0
 	fi
 }
@@ -110,12 +119,20 @@ done
 
 # --- install -------------------------------------------------------------------------
 OURS=1
-if dpkg_locked -i "$deb" >"$AC_TMP/install.log" 2>&1; then
-	pass "dpkg -i"
+# The file is copied to a world-readable directory: apt's download step
+# runs as _apt and cannot read this test's private temp dir.
+pub=$(mktemp -d "${TMPDIR:-/tmp}/abortclose-deb-install.XXXXXX")
+chmod 755 "$pub"
+cp "$deb" "$pub/"
+chmod 644 "$pub/$(basename "$deb")"
+if apt_locked install "$pub/$(basename "$deb")" >"$AC_TMP/install.log" 2>&1; then
+	pass "apt-get install ./$(basename "$deb")"
 else
-	fail "dpkg -i" "$(tail -n 5 "$AC_TMP/install.log" | tr '\n' '|')"
+	fail "apt-get install ./$(basename "$deb")" "$(tail -n 5 "$AC_TMP/install.log" | tr '\n' '|')"
+	rm -rf "$pub"
 	ac_finish
 fi
+rm -rf "$pub"
 check "dpkg: installed" "$(pkg_state)" "install ok installed $version"
 
 W=/usr/bin/abortclose
@@ -210,18 +227,18 @@ listed=$(dpkg -L abortclose)
 grep -qxF "$LIBPATH" <<<"$listed" && grep -qxF /usr/bin/abortclose <<<"$listed" &&
 	pass "dpkg -L lists the library and the wrapper ($(grep -c . <<<"$listed") paths)" ||
 	fail "dpkg -L" "does not list $LIBPATH and /usr/bin/abortclose"
-# dpkg -r (what apt remove does), not -P: the package has no conffiles
-# and no maintainer scripts, so a plain remove must already leave nothing
-# (state not-installed, not "config-files").  The trap purges anyway.
-if dpkg_locked -r abortclose >"$AC_TMP/remove.log" 2>&1; then
-	pass "dpkg -r"
+# apt remove, not purge: the package has no conffiles and no maintainer
+# scripts, so a plain remove must already leave nothing (state
+# not-installed, not "config-files").  The trap purges anyway.
+if apt_locked remove abortclose >"$AC_TMP/remove.log" 2>&1; then
+	pass "apt-get remove abortclose"
 else
-	fail "dpkg -r" "$(tail -n 5 "$AC_TMP/remove.log" | tr '\n' '|')"
+	fail "apt-get remove abortclose" "$(tail -n 5 "$AC_TMP/remove.log" | tr '\n' '|')"
 fi
 state=$(pkg_state)
 case $state in
-"" | "unknown ok not-installed"*) pass "dpkg -r: not installed, no config files left" ;;
-*) fail "dpkg -r: not installed, no config files left" "state: $state" ;;
+"" | "unknown ok not-installed"*) pass "remove: not installed, no config files left" ;;
+*) fail "remove: not installed, no config files left" "state: $state" ;;
 esac
 left=""
 while IFS= read -r p; do
@@ -232,7 +249,7 @@ while IFS= read -r p; do
 		left="$left $p"
 	fi
 done <<<"$listed"
-check "dpkg -r: every listed file and the package's directories are gone" "${left# }" ""
+check "remove: every listed file and the package's directories are gone" "${left# }" ""
 
 check "/usr/local and the checkout untouched" "$(untouched)" "$before"
 pkg_cleanup
