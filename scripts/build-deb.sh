@@ -26,7 +26,12 @@ for t in dpkg-buildpackage dpkg-parsechangelog dh lintian; do
 done
 
 version=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/abortclose-deb.XXXXXX")
+# debhelper cannot build in a directory whose path has a space (debhelper
+# 13.11.4's dh_installdocs copies a directory with an unquoted target): such
+# a TMPDIR is not used, /tmp is.
+base=${TMPDIR:-/tmp}
+case $base in *[!A-Za-z0-9._/+-]*) base=/tmp ;; esac
+tmp=$(mktemp -d "$base/abortclose-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 src=$tmp/abortclose-$version
