@@ -10,7 +10,8 @@
 #   * apt-get install ./abortclose_*.deb; /usr/bin/abortclose --version names
 #     /usr/lib/<triplet>/abortclose/libabortclose.so, the one it maps;
 #   * a server killed mid-response under the installed abortclose sends RST
-#     (peer: ECONNRESET), with --off FIN (peer: EOF); a graceful close FIN
+#     (peer: ECONNRESET), with --off or ABORTCLOSE=off FIN (peer: EOF); a
+#     graceful close FIN
 #     with every byte;
 #   * the LD_PRELOAD line of the shipped systemd drop-in
 #     (/usr/share/doc/abortclose/examples/abortclose.conf), parsed from the
@@ -163,6 +164,10 @@ under_wrapper 27200 1000000 external
 run_tcp_case "installed abortclose, server kill -9: RST" server 4 27200 1000000 external rst
 under_wrapper 27201 1000000 external --off
 run_tcp_case "installed abortclose --off, server kill -9: FIN" server 4 27201 1000000 external fin
+under_wrapper 27203 1000000 external
+CASE_ENV=(ABORTCLOSE=off)
+run_tcp_case "installed abortclose, ABORTCLOSE=off, server kill -9: FIN" server 4 27203 1000000 external fin
+CASE_ENV=()
 under_wrapper 27202 4000000 close
 CASE_WANT_STATUS=0
 run_tcp_case "installed abortclose, graceful close: FIN, every byte" server 4 27202 4000000 close fin
