@@ -5,10 +5,19 @@
 #   make check      every test (unit, integration, sanitizers, valgrind)
 #   make bench      cost measurements (never asserted)
 #   make soak       crash / graceful soak (long)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (LIBDIR= LIBEXECDIR= BINDIR= MANDIR=)
+#   make deb        the Debian package in build/deb/, checked by lintian
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Install directories.  LIBDIR holds libabortclose.so itself (the Debian
+# package uses a private one, /usr/lib/<triplet>/abortclose); the helper
+# programs go in LIBEXECDIR/abortclose.  The installed wrapper and man pages
+# name these paths (make install writes them in).
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR     ?= $(PREFIX)/share/man
 CC      ?= gcc
 VERSION := 0.1.0
 
@@ -21,6 +30,11 @@ SHIM_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                 -DAC_VERSION='"$(VERSION)"' -Ipolicy -Ishim
 SHIM_LDFLAGS := -shared -Wl,-z,relro,-z,now -Wl,--no-undefined -ldl
 PROG_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ipolicy -Ishim
+# A distribution's build flags (dpkg-buildflags: -D_FORTIFY_SOURCE=2,
+# -Wl,-z,relro ...), empty in a plain build.
+SHIM_CFLAGS  += $(CPPFLAGS)
+SHIM_LDFLAGS += $(LDFLAGS)
+PROG_CFLAGS  += $(CPPFLAGS) $(LDFLAGS)
 
 SHIM_SRC   := $(wildcard shim/*.c) $(wildcard shim/*.S)
 POLICY_SRC := $(wildcard policy/*.c)
@@ -33,8 +47,8 @@ TEST_PROGS := $(patsubst test/progs/%.c,$(B)/test/%,$(wildcard test/progs/*.c))
 UNIT_SRC   := $(wildcard test/unit/*.c)
 TOOLS      := $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
 
-.PHONY: all lib progs demo check check-unit check-integration check-asan \
-        check-valgrind check-fuzz bench soak deps install uninstall clean
+.PHONY: all lib progs tools demo check check-unit check-integration check-asan \
+        check-valgrind check-fuzz bench soak deps install uninstall deb clean
 
 all: $(LIB) progs
 
@@ -50,6 +64,9 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
 progs: $(TEST_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
+
+# What is installed: the library and the helper programs (no libcheck needed).
+tools: $(TOOLS)
 
 $(B)/test/%: test/progs/%.c $(wildcard test/progs/*.h) | $(B)
 	@mkdir -p $(@D)
@@ -96,20 +113,42 @@ soak: all
 	@bash test/soak/run.sh
 
 # --- install ------------------------------------------------------------------
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/libexec/abortclose \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libabortclose.so
-	install -m 0755 scripts/abortclose $(DESTDIR)$(PREFIX)/bin/abortclose
-	for t in $(TOOLS); do install -m 0755 $$t $(DESTDIR)$(PREFIX)/libexec/abortclose/; done
-	for m in man/*.1; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
-	for m in man/*.7; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/ || true; done
+# The wrapper gets the library and helper directories written into it (its
+# installed_libdir= / installed_helperdir= lines); the man pages get the
+# default /usr/local paths replaced by the real ones.  Paths are quoted
+# (spaces are fine); | & \ and ' are refused, they would break the sed.
+INSTALL_SED := -e 's|/usr/local/lib/libabortclose\.so|$(subst -,\\-,$(LIBDIR))/libabortclose.so|g' \
+               -e 's|/usr/local/libexec/abortclose|$(subst -,\\-,$(LIBEXECDIR))/abortclose|g' \
+               -e 's|/usr/local/bin/abortclose|$(subst -,\\-,$(BINDIR))/abortclose|g'
+install: $(LIB) $(TOOLS)
+	@case "$(LIBDIR)$(LIBEXECDIR)$(BINDIR)$(MANDIR)" in *[\|\&\\\']*) \
+	  echo "make install: LIBDIR, LIBEXECDIR, BINDIR and MANDIR must not contain | & \\ or '" >&2; exit 1;; esac
+	install -d "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBEXECDIR)/abortclose" \
+	  "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man7"
+	install -m 0644 $(LIB) "$(DESTDIR)$(LIBDIR)/libabortclose.so"
+	sed -e "s|^installed_libdir=.*|installed_libdir='$(LIBDIR)'|" \
+	    -e "s|^installed_helperdir=.*|installed_helperdir='$(LIBEXECDIR)/abortclose'|" \
+	    scripts/abortclose >"$(DESTDIR)$(BINDIR)/abortclose"
+	chmod 0755 "$(DESTDIR)$(BINDIR)/abortclose"
+	for t in $(TOOLS); do install -m 0755 $$t "$(DESTDIR)$(LIBEXECDIR)/abortclose/"; done
+	for m in man/*.1; do [ -f "$$m" ] || continue; \
+	  sed $(INSTALL_SED) "$$m" >"$(DESTDIR)$(MANDIR)/man1/$${m#man/}" && chmod 0644 "$(DESTDIR)$(MANDIR)/man1/$${m#man/}"; done
+	for m in man/*.7; do [ -f "$$m" ] || continue; \
+	  sed $(INSTALL_SED) "$$m" >"$(DESTDIR)$(MANDIR)/man7/$${m#man/}" && chmod 0644 "$(DESTDIR)$(MANDIR)/man7/$${m#man/}"; done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libabortclose.so $(DESTDIR)$(PREFIX)/bin/abortclose
-	rm -rf $(DESTDIR)$(PREFIX)/libexec/abortclose
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/abortclose.1 $(DESTDIR)$(PREFIX)/share/man/man7/libabortclose.7
+	rm -f "$(DESTDIR)$(LIBDIR)/libabortclose.so" "$(DESTDIR)$(BINDIR)/abortclose"
+	rm -rf "$(DESTDIR)$(LIBEXECDIR)/abortclose"
+	for m in man/*.1; do rm -f "$(DESTDIR)$(MANDIR)/man1/$${m#man/}"; done
+	for m in man/*.7; do rm -f "$(DESTDIR)$(MANDIR)/man7/$${m#man/}"; done
+
+# --- Debian package -------------------------------------------------------------
+# scripts/build-deb.sh: dpkg-buildpackage -us -uc -b on a copy of this tree
+# (it writes next to the source directory, which may be read-only or someone
+# else's), the results in DEB_OUT (build/deb/), then lintian (errors fail).
+DEB_OUT ?= $(B)/deb
+deb:
+	@sh scripts/build-deb.sh "$(DEB_OUT)"
 
 clean:
 	rm -rf $(B)

@@ -21,6 +21,9 @@ set -eu
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
 man-db openbsd-inetd nftables"
+#   package: dpkg-dev debhelper lintian (make deb, test/package/deb.sh;
+#            Build-Depends of debian/control: debhelper, check, pkg-config)
+PACKAGES="$PACKAGES dpkg-dev debhelper lintian"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

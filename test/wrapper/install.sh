@@ -1,16 +1,18 @@
 #!/bin/bash
-# make install DESTDIR=... PREFIX=/usr puts the library, the wrapper, its
-# helpers and the man pages in place; the installed wrapper finds
-# ../lib/libabortclose.so and ../libexec/abortclose/ by itself (also through
-# a symlink), loads the library, validates with the installed validator and
-# warns with the installed inspector; make uninstall leaves no file behind.
+# make install PREFIX=... puts the library, the wrapper, its helpers and the
+# man pages in place; the installed wrapper uses the LIBDIR and LIBEXECDIR
+# that make install wrote into it (also through a symlink), loads the
+# library, validates with the installed validator and warns with the
+# installed inspector; make uninstall leaves no file behind.  A staged
+# install (DESTDIR, the Debian LIBDIR) writes the final paths, without
+# DESTDIR, into the wrapper and the man pages.
 . "$(dirname "$0")/lib-wrapper.sh"
 need_tool make
 need_tool gcc
 
 D=$AC_TMP/dest
 P=$D/usr
-if ! make -C "$AC_ROOT" --no-print-directory install DESTDIR="$D" PREFIX=/usr >"$AC_TMP/install.log" 2>&1; then
+if ! make -C "$AC_ROOT" --no-print-directory install PREFIX="$P" >"$AC_TMP/install.log" 2>&1; then
 	fail "make install" "$(tail -n 5 "$AC_TMP/install.log" | tr '\n' '|')"
 	ac_finish
 fi
@@ -34,7 +36,7 @@ irun() {
 }
 
 irun "$IW" --version
-check_eq "installed --version names ../lib" "$(sed -n 2p "$AC_TMP/i.out")" "library: $lib"
+check_eq "installed --version names PREFIX/lib" "$(sed -n 2p "$AC_TMP/i.out")" "library: $lib"
 irun "$IW" sh -c 'printf "%s\n" "$LD_PRELOAD"; grep -m1 -o "/[^ ]*libabortclose.so" /proc/$$/maps'
 check_status "installed wrapper runs a command" 0
 check_eq "installed: LD_PRELOAD" "$(sed -n 1p "$AC_TMP/i.out")" "$lib"
@@ -43,7 +45,7 @@ check_eq "installed: the installed library is mapped" "$(sed -n 2p "$AC_TMP/i.ou
 mkdir -p "$AC_TMP/elsewhere"
 ln -s "$IW" "$AC_TMP/elsewhere/abortclose"
 irun "$AC_TMP/elsewhere/abortclose" --version
-check_eq "through a symlink: still ../lib of the real file" "$(sed -n 2p "$AC_TMP/i.out")" "library: $lib"
+check_eq "through a symlink: still the installed library" "$(sed -n 2p "$AC_TMP/i.out")" "library: $lib"
 
 irun env ABORTCLOSE_ROLES=servers "$IW" true
 check_status "installed: invalid env is 2" 2
@@ -79,10 +81,45 @@ elif in_ci; then
 	fail "man" "man not installed (man-db)"
 fi
 
-if ! make -C "$AC_ROOT" --no-print-directory uninstall DESTDIR="$D" PREFIX=/usr >"$AC_TMP/uninstall.log" 2>&1; then
+if ! make -C "$AC_ROOT" --no-print-directory uninstall PREFIX="$P" >"$AC_TMP/uninstall.log" 2>&1; then
 	fail "make uninstall" "$(tail -n 5 "$AC_TMP/uninstall.log" | tr '\n' '|')"
 fi
 left=$(find "$D" ! -type d | head -n 5)
 check_eq "make uninstall leaves no file" "$left" ""
+
+# --- staged, with the Debian package's paths ---------------------------------------
+S=$AC_TMP/stage
+DEBPATHS=(PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu/abortclose LIBEXECDIR=/usr/libexec)
+if make -C "$AC_ROOT" --no-print-directory install DESTDIR="$S" "${DEBPATHS[@]}" >"$AC_TMP/stage.log" 2>&1; then
+	pass "staged make install"
+else
+	fail "staged make install" "$(tail -n 5 "$AC_TMP/stage.log" | tr '\n' '|')"
+fi
+for f in lib/x86_64-linux-gnu/abortclose/libabortclose.so bin/abortclose libexec/abortclose/abortclose-validate \
+	share/man/man1/abortclose.1 share/man/man7/libabortclose.7; do
+	[ -f "$S/usr/$f" ] && pass "staged /usr/$f" || fail "staged /usr/$f" "missing"
+done
+check_eq "staged wrapper: its LIBDIR, without DESTDIR" \
+	"$(grep -E '^installed_(libdir|helperdir)=' "$S/usr/bin/abortclose")" \
+	"installed_libdir='/usr/lib/x86_64-linux-gnu/abortclose'
+installed_helperdir='/usr/libexec/abortclose'"
+for m in share/man/man1/abortclose.1 share/man/man7/libabortclose.7; do
+	text=$(groff -man -Tutf8 -P-cbou "$S/usr/$m" 2>&1)
+	grep -qF /usr/lib/x86_64-linux-gnu/abortclose/libabortclose.so <<<"$text" &&
+		pass "staged $m names the installed library" || fail "staged $m names the installed library" "not found"
+	re='/usr/local/(lib/libabortclose|libexec/abortclose|bin/abortclose)'
+	grep -qE "$re" <<<"$text" && fail "staged $m: no default path left" "$(grep -m1 -E "$re" <<<"$text")" ||
+		pass "staged $m: no default path left"
+	check_eq "staged $m: groff -ww warnings" "$(groff -man -Tutf8 -ww -z "$S/usr/$m" 2>&1)" ""
+done
+make -C "$AC_ROOT" --no-print-directory uninstall DESTDIR="$S" "${DEBPATHS[@]}" >"$AC_TMP/unstage.log" 2>&1 ||
+	fail "staged make uninstall" "$(tail -n 5 "$AC_TMP/unstage.log" | tr '\n' '|')"
+check_eq "staged make uninstall leaves no file" "$(find "$S" ! -type d | head -n 5)" ""
+
+# A path the sed of make install cannot carry is refused, nothing installed.
+RC=0
+make -C "$AC_ROOT" --no-print-directory install DESTDIR="$AC_TMP/bad" PREFIX='/opt/a|b' >"$AC_TMP/bad.log" 2>&1 || RC=$?
+[ "$RC" != 0 ] && grep -q 'must not contain' "$AC_TMP/bad.log" && [ ! -e "$AC_TMP/bad" ] &&
+	pass "make install refuses a | in a path" || fail "make install refuses a | in a path" "exit $RC: $(tail -n 2 "$AC_TMP/bad.log" | tr '\n' '|')"
 
 ac_finish

@@ -15,7 +15,7 @@ for m in "$M1" "$M7"; do
 	w=$(groff -man -Tutf8 -ww -z "$m" 2>&1)
 	check_eq "$name: groff -ww warnings" "$w" ""
 	text=$(groff -man -Tutf8 -P-cbou "$m" 2>/dev/null)
-	for section in NAME SYNOPSIS DESCRIPTION ENVIRONMENT "SEE ALSO"; do
+	for section in NAME SYNOPSIS DESCRIPTION ENVIRONMENT FILES "SEE ALSO"; do
 		grep -q "^$section" <<<"$text" && pass "$name: $section" || fail "$name: $section" "section missing"
 	done
 	if command -v lexgrog >/dev/null 2>&1; then
