@@ -1,7 +1,7 @@
 /* abortclose-status - which TCP connections of a running process are
  * protected, read from the kernel, without changing the process.
  *
- *   abortclose-status [--json] [PID...]      (abortclose --status runs this)
+ *   abortclose-status [--json] [--no-getfd] [PID...]   (abortclose --status)
  *
  * Model.  For each process: its command line (/proc/PID/cmdline), whether
  * libabortclose is mapped (/proc/PID/maps: a file named libabortclose*.so),
@@ -40,8 +40,8 @@
  *
  * Without pidfd_getfd (ENOSYS, or EPERM: another user, kernel.yama.
  * ptrace_scope, no CAP_SYS_PTRACE) the sockets are still listed, with the
- * armed column "unknown" and a line saying why.  ABORTCLOSE_STATUS_NO_GETFD=1
- * forces that fallback (used by the tests).
+ * armed column "unknown" and a line saying why.  --no-getfd asks for that
+ * fallback (no copy of any fd is taken; the tests use it).
  *
  * Exit status: 0 every PID reported; 1 a PID does not exist, exited during
  * the report, or could not be read (permission); 2 usage error.
@@ -76,7 +76,9 @@
 #define SYS_pidfd_getfd 438
 #endif
 
-#define REEXEC_GUARD "ABORTCLOSE_STATUS_REEXEC"
+/* Not ABORTCLOSE_*: the library treats every such name as its own (an
+ * unknown one disables it, the typo guard of policy.c). */
+#define REEXEC_GUARD "LIBABORTCLOSE_STATUS_REEXEC"
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -734,6 +736,7 @@ static bool pid_exited(int pidfd)
 /* Set during `--status` without PIDs: a process that ends during the scan
  * was not asked for, so its end is not news. */
 static bool scanning;
+static bool no_getfd; /* --no-getfd */
 
 static void no_such_process(int pid)
 {
@@ -746,7 +749,7 @@ static int inspect(int pid, struct report *r)
 {
 	char path[64];
 	struct buf b;
-	int dirfd, pidfd, e;
+	int dirfd, pidfd, pidfd_errno, e;
 	DIR *fds;
 
 	memset(r, 0, sizeof *r);
@@ -755,7 +758,30 @@ static int inspect(int pid, struct report *r)
 	 * afterwards, both name the same process (a pid is reused only once
 	 * the process is gone). */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno == ESRCH) {
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		/* A thread id: pidfd_open takes process ids (EINVAL; ENOENT on
+		 * newer kernels).  Its fd table, maps and environment are its
+		 * process's: name that one. */
+		snprintf(path, sizeof path, "/proc/%d", pid);
+		if ((dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			int tgid = 0;
+			if (read_all(dirfd, "status", &b) == 0) {
+				char *t = strstr(b.p, "\nTgid:");
+				if (t)
+					tgid = atoi(t + 6);
+				free(b.p);
+			}
+			close(dirfd);
+			if (tgid > 0 && tgid != pid) {
+				fprintf(stderr, "abortclose: pid %d is a thread of process %d: "
+					"showing %d\n", pid, tgid, tgid);
+				r->pid = pid = tgid;
+				pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			}
+		}
+	}
+	pidfd_errno = pidfd < 0 ? errno : 0;
+	if (pidfd < 0 && pidfd_errno == ESRCH) {
 		no_such_process(pid);
 		return 1;
 	}
@@ -861,13 +887,11 @@ static int inspect(int pid, struct report *r)
 	join_tcp_table(dirfd, "net/tcp6", AF_INET6, r->socks, r->n);
 	qsort(r->socks, r->n, sizeof *r->socks, cmp_fd);
 
-	const char *force = getenv("ABORTCLOSE_STATUS_NO_GETFD");
-	if (force && strcmp(force, "1") == 0) {
-		snprintf(r->unknown_why, sizeof r->unknown_why,
-			 "ABORTCLOSE_STATUS_NO_GETFD=1 (pidfd_getfd not used)");
+	if (no_getfd) {
+		snprintf(r->unknown_why, sizeof r->unknown_why, "--no-getfd (pidfd_getfd not used)");
 	} else if (pidfd < 0) {
-		snprintf(r->unknown_why, sizeof r->unknown_why, "pidfd_open: %s (Linux 5.3+ needed)",
-			 strerror(errno));
+		snprintf(r->unknown_why, sizeof r->unknown_why, "pidfd_open: %s%s",
+			 strerror(pidfd_errno), pidfd_errno == ENOSYS ? " (Linux 5.3+ needed)" : "");
 	} else {
 		/* Sockets that are in no TCP table are copied too, only to tell a
 		 * TCP socket in state CLOSE from a UDP or unix one. */
@@ -1054,7 +1078,7 @@ static void print_json(const struct report *r)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: abortclose --status [--json] [PID...]\n");
+	fprintf(stderr, "usage: abortclose --status [--json] [--no-getfd] [PID...]\n");
 }
 
 static bool parse_pid(const char *s, int *pid)
@@ -1142,6 +1166,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--no-getfd") == 0) {
+			no_getfd = true;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage();
 			return 0;

@@ -5,10 +5,12 @@
 #   permission     uid 65534 (setpriv) against a root process: one line naming
 #                  the reason, exit 1; the same uid against its own process
 #                  under the library: the full report, armed read
-#   fallback       ABORTCLOSE_STATUS_NO_GETFD=1: sockets still listed, armed
+#   fallback       --no-getfd: sockets still listed, armed
 #                  column "unknown", a line saying why; JSON says the same
 #   invalid-policy a server whose ABORTCLOSE_PORTS the library refused: the
 #                  library's own line after "policy: invalid: ", nothing armed
+#   preloaded-tool the tool started with the library in LD_PRELOAD re-executes
+#                  itself without it (and refuses when it cannot)
 #   json-escaping  a command line with '"', '\', a control byte, a non-UTF-8
 #                  byte and UTF-8: valid JSON that decodes to those bytes
 #                  (\u00XX for the raw byte), text shows \xNN
@@ -125,9 +127,9 @@ rm -rf "$W"
 # --- fallback without pidfd_getfd
 why=""
 if start_server "$AC_TMP/fb" 27062 27162; then
-	ABORTCLOSE_STATUS_NO_GETFD=1 sh "$AC" --status "$SPID" >"$AC_TMP/fb.txt" 2>"$AC_TMP/fb.err" || why="exit $?"
-	ABORTCLOSE_STATUS_NO_GETFD=1 sh "$AC" --status --json "$SPID" >"$AC_TMP/fb.json" 2>>"$AC_TMP/fb.err"
-	grep -qxF "  armed state: unknown: ABORTCLOSE_STATUS_NO_GETFD=1 (pidfd_getfd not used); sockets from /proc/$SPID/fd and /proc/$SPID/net/tcp*" "$AC_TMP/fb.txt" ||
+	sh "$AC" --status --no-getfd "$SPID" >"$AC_TMP/fb.txt" 2>"$AC_TMP/fb.err" || why="exit $?"
+	sh "$AC" --status --json --no-getfd "$SPID" >"$AC_TMP/fb.json" 2>>"$AC_TMP/fb.err"
+	grep -qxF "  armed state: unknown: --no-getfd (pidfd_getfd not used); sockets from /proc/$SPID/fd and /proc/$SPID/net/tcp*" "$AC_TMP/fb.txt" ||
 		why="${why:+$why; }no 'armed state: unknown' line"
 	grep -qE "^  fd=[0-9]+ local=127\.0\.0\.1:27062 peer=0\.0\.0\.0:0 state=LISTEN unknown$" "$AC_TMP/fb.txt" || why="${why:+$why; }no LISTEN line"
 	grep -qE "^  fd=[0-9]+ local=127\.0\.0\.1:27062 peer=127\.0\.0\.1:27162 state=ESTABLISHED unknown$" "$AC_TMP/fb.txt" || why="${why:+$why; }no unknown connection"
@@ -136,8 +138,8 @@ if start_server "$AC_TMP/fb" 27062 27162; then
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["armed_known"] is False and d[0]["counts"]["unknown"] == 1' "$AC_TMP/fb.json" 2>/dev/null ||
 		why="${why:+$why; }JSON: $(head -c 200 "$AC_TMP/fb.json")"
 	python3 "$AC_ROOT/test/status/compare.py" "$AC_TMP/fb.txt" "$AC_TMP/fb.json" >"$AC_TMP/fb.cmp" 2>&1 || why="${why:+$why; }$(head -c 200 "$AC_TMP/fb.cmp")"
-	# Without the override the same process is read in full.
-	sh "$AC" --status "$SPID" | grep -qE "peer=127\.0\.0\.1:27162 state=ESTABLISHED armed$" || why="${why:+$why; }not armed without the override"
+	# Without --no-getfd the same process is read in full.
+	sh "$AC" --status "$SPID" | grep -qE "peer=127\.0\.0\.1:27162 state=ESTABLISHED armed$" || why="${why:+$why; }not armed without --no-getfd"
 else
 	why="server not ready"
 fi
@@ -159,6 +161,25 @@ else
 fi
 stop_server
 [ -z "$why" ] && pass "invalid-policy ($(grep 'policy:' "$AC_TMP/inv.txt" | sed 's/^  //' | head -c 120)...)" || fail invalid-policy "$why"
+
+# --- the tool with the library preloaded into it (a caller's LD_PRELOAD):
+# it re-executes itself without it; when it cannot get rid of it (the guard
+# set, as after a re-exec under /etc/ld.so.preload), it refuses.
+why=""
+if start_server "$AC_TMP/pre" 27065 27165; then
+	st=0
+	env LD_PRELOAD="$(ac_preload)" "$AC_BUILD/abortclose-status" "$SPID" >"$AC_TMP/pre.txt" 2>"$AC_TMP/pre.err" || st=$?
+	[ "$st" = 0 ] && [ ! -s "$AC_TMP/pre.err" ] || why="exit $st: $(head -c 200 "$AC_TMP/pre.err")"
+	grep -qE "peer=127\.0\.0\.1:27165 state=ESTABLISHED armed$" "$AC_TMP/pre.txt" || why="${why:+$why; }not armed: $(tr '\n' '|' <"$AC_TMP/pre.txt" | head -c 300)"
+	st=0
+	env LIBABORTCLOSE_STATUS_REEXEC=1 LD_PRELOAD="$(ac_preload)" "$AC_BUILD/abortclose-status" "$SPID" >"$AC_TMP/ref.txt" 2>"$AC_TMP/ref.err" || st=$?
+	[ "$st" = 2 ] && [ ! -s "$AC_TMP/ref.txt" ] && [ "$(wc -l <"$AC_TMP/ref.err")" = 1 ] &&
+		grep -qF "refusing to inspect" "$AC_TMP/ref.err" || why="${why:+$why; }guard: exit $st, $(head -c 200 "$AC_TMP/ref.err")"
+else
+	why="server not ready"
+fi
+stop_server
+[ -z "$why" ] && pass "preloaded-tool (re-executed without the library; refused when it cannot: $(cat "$AC_TMP/ref.err"))" || fail preloaded-tool "$why"
 
 # --- JSON escaping of a hostile command line
 why=""
