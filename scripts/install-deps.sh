@@ -20,6 +20,8 @@ set -eu
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
 man-db openbsd-inetd"
+# nginx-light: the real daemon of test/status/status_nginx.sh (abortclose --status)
+PACKAGES="$PACKAGES nginx-light"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"
