@@ -914,7 +914,7 @@ static int inspect(int pid, struct report *r)
 		}
 	}
 
-	/* Keep the TCP sockets that still exist; count them. */
+	/* Keep the TCP sockets that still exist (one line per fd). */
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		struct sock *s = &r->socks[i];
@@ -923,6 +923,17 @@ static int inspect(int pid, struct report *r)
 		if (!r->armed_known)
 			s->arm = ARM_UNKNOWN;
 		r->socks[k++] = *s;
+	}
+	r->n = k;
+	/* Count sockets, not fds: a dup'd connection is one connection (its
+	 * fds share one SO_LINGER, so one verdict). */
+	struct sock *by_ino = xrealloc(NULL, (r->n ? r->n : 1) * sizeof *by_ino);
+	memcpy(by_ino, r->socks, r->n * sizeof *by_ino);
+	qsort(by_ino, r->n, sizeof *by_ino, cmp_ino);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct sock *s = &by_ino[i];
+		if (i > 0 && by_ino[i - 1].ino == s->ino)
+			continue;
 		if (s->state == 10 /* TCP_LISTEN */) {
 			r->listeners++;
 			continue;
@@ -935,7 +946,7 @@ static int inspect(int pid, struct report *r)
 		default: r->unknown++; break;
 		}
 	}
-	r->n = k;
+	free(by_ino);
 
 	if (pid_exited(pidfd)) {
 		if (!scanning)

@@ -5,6 +5,7 @@
  *
  *   status_server --listen FAMILY:PORT [--listen ...] --expect N
  *                 [--shutwr PEERPORT]... [--linger PEERPORT:SECS]...
+ *                 [--dup PEERPORT]...       (a second fd for that connection)
  *                 [--tag ANYTHING]          (ignored: a command-line payload)
  *
  * Prints "READY" once every listener is up, "CONN fd=F peer=P action=A" per
@@ -33,7 +34,8 @@
 	} while (0)
 
 static unsigned shutwr_ports[MAX], linger_ports[MAX], linger_secs[MAX];
-static int n_shutwr, n_linger;
+static unsigned dup_ports[MAX];
+static int n_shutwr, n_linger, n_dup;
 
 static const char *treat(int fd, unsigned peer)
 {
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 			CHECK(sscanf(v, "%u:%u", &linger_ports[n_linger], &linger_secs[n_linger]) == 2,
 			      "--linger PORT:SECS");
 			n_linger++;
+		} else if (strcmp(a, "--dup") == 0 && n_dup < MAX) {
+			dup_ports[n_dup++] = (unsigned)atoi(v);
 		} else if (strcmp(a, "--tag") == 0) {
 			/* only there to be seen in /proc/PID/cmdline */
 		} else {
@@ -107,6 +111,12 @@ int main(int argc, char **argv)
 			const char *action = treat(c, peer);
 			conns[n_conns++] = c;
 			printf("CONN fd=%d peer=%u action=%s\n", c, peer, action);
+			for (int k = 0; k < n_dup; k++)
+				if (dup_ports[k] == peer) {
+					int d = dup(c);
+					CHECK(d >= 0, "dup");
+					printf("DUP fd=%d of=%d\n", d, c);
+				}
 		}
 	}
 	printf("SETUP\n");

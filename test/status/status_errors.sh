@@ -7,6 +7,9 @@
 #                  under the library: the full report, armed read
 #   fallback       --no-getfd: sockets still listed, armed
 #                  column "unknown", a line saying why; JSON says the same
+#   close-state    TCP sockets in no /proc/net/tcp table (never connected,
+#                  only bound) listed with state=CLOSE, UDP not listed
+#   dup            a connection with two fds: two lines, counted once
 #   invalid-policy a server whose ABORTCLOSE_PORTS the library refused: the
 #                  library's own line after "policy: invalid: ", nothing armed
 #   preloaded-tool the tool started with the library in LD_PRELOAD re-executes
@@ -145,6 +148,53 @@ else
 fi
 stop_server
 [ -z "$why" ] && pass "fallback ($(grep ' connections: ' "$AC_TMP/fb.txt" | sed 's/^  //'))" || fail fallback "$why"
+
+# --- a dup'd connection: one line per fd, counted once
+why=""
+mkdir -p "$AC_TMP/dup"
+ac_bg SPID "$AC_TMP/dup/server.out" "$AC_TMP/dup/server.err" env LD_PRELOAD="$(ac_preload)" \
+	"$AC_BIN/status_server" --listen 4:27066 --expect 1 --dup 27166
+if wait_for_line "$AC_TMP/dup/server.out" '^READY$' 10 "$SPID" >/dev/null; then
+	ac_bg CPID "$AC_TMP/dup/client.out" "$AC_TMP/dup/client.err" python3 "$AC_ROOT/test/status/client.py" "127.0.0.1:27066:27166"
+	wait_for_line "$AC_TMP/dup/server.out" '^SETUP$' 10 "$SPID" >/dev/null || why="no connection"
+	sh "$AC" --status "$SPID" >"$AC_TMP/dup.txt" 2>&1 || why="${why:+$why; }exit $?"
+	[ "$(grep -cE "peer=127\.0\.0\.1:27166 state=ESTABLISHED armed$" "$AC_TMP/dup.txt")" = 2 ] || why="${why:+$why; }not two armed lines"
+	grep -qxF "  1 connections: 1 armed, 0 disarmed, 0 own-linger (listeners not counted: 1)" "$AC_TMP/dup.txt" ||
+		why="${why:+$why; }count: $(grep connections "$AC_TMP/dup.txt")"
+else
+	why="server not ready"
+fi
+stop_server
+[ -z "$why" ] && pass "dup (two fds, one connection: $(grep ' connections: ' "$AC_TMP/dup.txt" | sed 's/^  //'))" || fail dup "$why: $(tr '\n' '|' <"$AC_TMP/dup.txt" | head -c 300)"
+
+# --- sockets in no /proc/net/tcp table: a TCP socket never connected and one
+# only bound are found through the copies (state=CLOSE); a UDP socket is not
+# TCP and not listed; without copies neither can be seen
+why=""
+mkdir -p "$AC_TMP/cl"
+ac_bg SPID "$AC_TMP/cl/out" "$AC_TMP/cl/err" env LD_PRELOAD="$(ac_preload)" python3 -c '
+import socket, sys, time
+s = socket.socket()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+v = socket.socket(socket.AF_INET6)
+v.bind(("::1", 27067))
+print("READY %d %d" % (s.fileno(), v.fileno()), flush=True)
+time.sleep(60)'
+CPID=$SPID
+if line=$(wait_for_line "$AC_TMP/cl/out" '^READY ' 10 "$SPID"); then
+	read -r _ tfd vfd <<<"$line"
+	sh "$AC" --status "$SPID" >"$AC_TMP/cl.txt" 2>&1 || why="exit $?"
+	grep -qxE "  fd=$tfd local=0\.0\.0\.0:0 peer=0\.0\.0\.0:0 state=CLOSE [a-z-]+" "$AC_TMP/cl.txt" || why="${why:+$why; }no unconnected socket"
+	grep -qxE "  fd=$vfd local=\[::1\]:27067 peer=\[::\]:0 state=CLOSE [a-z-]+" "$AC_TMP/cl.txt" || why="${why:+$why; }no bound socket"
+	[ "$(grep -c '^  fd=' "$AC_TMP/cl.txt")" = 2 ] || why="${why:+$why; }not exactly 2 sockets (UDP listed?)"
+	sh "$AC" --status --no-getfd "$SPID" >"$AC_TMP/cl-no.txt" 2>&1
+	grep -q '^  fd=' "$AC_TMP/cl-no.txt" && why="${why:+$why; }--no-getfd lists a socket that is in no table"
+else
+	why="python not ready: $(head -c 200 "$AC_TMP/cl/err")"
+fi
+stop_server
+[ -z "$why" ] && pass "close-state (found through the copies: $(grep -c 'state=CLOSE' "$AC_TMP/cl.txt") sockets in state CLOSE, UDP not listed)" ||
+	fail close-state "$why: $(tr '\n' '|' <"$AC_TMP/cl.txt" | head -c 300)"
 
 # --- the library stepped aside: the policy line is the library's own line
 why=""
