@@ -30,8 +30,9 @@
  * for other holders among its parent, children and siblings (shim/holders.c);
  * when `abortclose --status` is run from the shell that started the server,
  * this process is such a sibling, and a copy held here could be taken for a
- * real holder and keep a gracefully closed socket armed.  The child is the
- * sibling's child: never searched.
+ * real holder and keep a gracefully closed socket armed, so that the copy's
+ * close sends RST (test/status/status_holders.sh shows both).  The child is
+ * the sibling's child: never searched.
  *
  * The tool must not have the library loaded itself (it would interpose
  * syscall() and getsockopt()): the wrapper runs it without LD_PRELOAD, and
@@ -65,6 +66,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "policy.h"
@@ -556,7 +558,7 @@ static void addr_of(const struct sockaddr_storage *ss, char *out, size_t outsz)
 /* One socket: copy, read, close the copy at once (raw syscalls, nothing in
  * between but reads).  Sockets not in net/tcp* are classified first: a TCP
  * socket in state CLOSE (never bound, or ended by a RST) is in no table. */
-static void read_copy(int pidfd, struct sock *s)
+static int read_copy(int pidfd, struct sock *s, bool keep)
 {
 	struct stat st;
 	struct linger l = { 0, 0 };
@@ -567,7 +569,7 @@ static void read_copy(int pidfd, struct sock *s)
 		s->copy_errno = errno;
 		if (errno == EBADF)
 			s->gone = true;
-		return;
+		return -1;
 	}
 	int c = (int)copy;
 	if (fstat(c, &st) != 0 || (unsigned long long)st.st_ino != s->ino) {
@@ -606,7 +608,52 @@ static void read_copy(int pidfd, struct sock *s)
 		s->arm = classify_linger(l.l_onoff, l.l_linger);
 	}
 out:
+	if (keep)
+		return c;
 	syscall(SYS_close, c);
+	return -1;
+}
+
+/* Test hooks (never set in use; not ABORTCLOSE_* names, which belong to the
+ * library): LIBABORTCLOSE_STATUS_TEST_HOLD_MS=N keeps every copy open N ms
+ * (announced on stderr) so that a test can close the socket in the target
+ * meanwhile; LIBABORTCLOSE_STATUS_TEST_NO_FORK=1 takes the copies in this
+ * process instead of a child: the unsafe way, the control of that test. */
+static long test_hold_ms(void)
+{
+	const char *v = getenv("LIBABORTCLOSE_STATUS_TEST_HOLD_MS");
+	return v ? atol(v) : 0;
+}
+
+static bool copy_refused(int e)
+{
+	return e == EPERM || e == ENOSYS || e == ESRCH;
+}
+
+/* Copy, read and close every socket; the loop run by the child. */
+static void read_all_copies(int pidfd, struct sock *socks, size_t n)
+{
+	long hold = test_hold_ms();
+	int *held = hold > 0 ? xrealloc(NULL, n * sizeof *held) : NULL;
+	size_t n_held = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = read_copy(pidfd, &socks[i], held != NULL);
+		if (c >= 0)
+			held[n_held++] = c;
+		/* Refused outright: the others will be refused too. */
+		if (copy_refused(socks[i].copy_errno))
+			break;
+	}
+	if (held) {
+		struct timespec ts = { hold / 1000, (hold % 1000) * 1000000 };
+		fprintf(stderr, "abortclose-status: test: holding %zu copies for %ld ms\n", n_held, hold);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < n_held; i++)
+			syscall(SYS_close, held[i]);
+		free(held);
+	}
 }
 
 /* Reads every socket's copy in a child process, results into a shared
@@ -621,6 +668,13 @@ static int read_copies(int pidfd, struct sock *socks, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (getenv("LIBABORTCLOSE_STATUS_TEST_NO_FORK")) {
+		read_all_copies(pidfd, socks, n);
+		for (size_t i = 0; i < n; i++)
+			if (copy_refused(socks[i].copy_errno))
+				result = socks[i].copy_errno;
+		return result;
+	}
 	shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		return errno;
@@ -633,13 +687,7 @@ static int read_copies(int pidfd, struct sock *socks, size_t n)
 		return result;
 	}
 	if (child == 0) {
-		for (size_t i = 0; i < n; i++) {
-			read_copy(pidfd, &shared[i]);
-			/* Refused outright: the others will be refused too. */
-			if (shared[i].copy_errno == EPERM || shared[i].copy_errno == ENOSYS ||
-			    shared[i].copy_errno == ESRCH)
-				break;
-		}
+		read_all_copies(pidfd, shared, n);
 		_exit(0);
 	}
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
@@ -648,8 +696,7 @@ static int read_copies(int pidfd, struct sock *socks, size_t n)
 		result = EIO;
 	} else {
 		for (size_t i = 0; i < n; i++)
-			if (shared[i].copy_errno == EPERM || shared[i].copy_errno == ENOSYS ||
-			    shared[i].copy_errno == ESRCH)
+			if (copy_refused(shared[i].copy_errno))
 				result = shared[i].copy_errno;
 		if (!result)
 			memcpy(socks, shared, size);

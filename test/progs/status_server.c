@@ -6,10 +6,16 @@
  *   status_server --listen FAMILY:PORT [--listen ...] --expect N
  *                 [--shutwr PEERPORT]... [--linger PEERPORT:SECS]...
  *                 [--dup PEERPORT]...       (a second fd for that connection)
+ *                 [--reexec 1]              (after SETUP: exec itself, keeping
+ *                                            only the connections)
+ *   status_server --adopted FD,FD,...       (what --reexec runs)
  *                 [--tag ANYTHING]          (ignored: a command-line payload)
  *
  * Prints "READY" once every listener is up, "CONN fd=F peer=P action=A" per
- * accepted connection and "SETUP" after the N-th.  Then:
+ * accepted connection and "SETUP" after the N-th.  With --reexec it then
+ * closes its listeners and executes itself on the same connections (same
+ * pid, same parent: the library in the new image adopts them as inherited
+ * sockets), which prints "ADOPTED".  Then:
  *   SIGUSR1  prints "LINGER fd=F ONOFF,SECS" per connection (the program's
  *            own getsockopt(SO_LINGER) view), then "LINGERS"
  *   SIGUSR2  writes "BYE\n" on each connection, closes them (the purposeful
@@ -56,7 +62,8 @@ static const char *treat(int fd, unsigned peer)
 int main(int argc, char **argv)
 {
 	struct pollfd lis[MAX];
-	int n_lis = 0, expect = -1, conns[MAX], n_conns = 0;
+	int n_lis = 0, expect = -1, conns[MAX], n_conns = 0, reexec = 0;
+	const char *adopted = NULL;
 	sigset_t set;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -80,6 +87,10 @@ int main(int argc, char **argv)
 			n_linger++;
 		} else if (strcmp(a, "--dup") == 0 && n_dup < MAX) {
 			dup_ports[n_dup++] = (unsigned)atoi(v);
+		} else if (strcmp(a, "--reexec") == 0) {
+			reexec = atoi(v);
+		} else if (strcmp(a, "--adopted") == 0) {
+			adopted = v;
 		} else if (strcmp(a, "--tag") == 0) {
 			/* only there to be seen in /proc/PID/cmdline */
 		} else {
@@ -87,16 +98,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	CHECK(n_lis > 0 && expect >= 0 && expect <= MAX, "--listen and --expect");
+	if (adopted) {
+		for (const char *p = adopted; *p && n_conns < MAX; p += strcspn(p, ","), p += *p == ',')
+			conns[n_conns++] = atoi(p);
+		expect = n_conns;
+	}
+	CHECK(adopted || (n_lis > 0 && expect >= 0 && expect <= MAX), "--listen and --expect");
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0, "sigprocmask");
-	printf("READY\n");
+	if (!adopted)
+		printf("READY\n");
 
-	while (n_conns < expect) {
+	while (!adopted && n_conns < expect) {
 		CHECK(poll(lis, (nfds_t)n_lis, -1) > 0, "poll");
 		for (int i = 0; i < n_lis && n_conns < expect; i++) {
 			struct sockaddr_storage ss;
@@ -119,7 +136,22 @@ int main(int argc, char **argv)
 				}
 		}
 	}
-	printf("SETUP\n");
+	if (adopted) {
+		printf("ADOPTED\n");
+	} else {
+		printf("SETUP\n");
+	}
+	if (reexec) {
+		char list[MAX * 12] = "";
+		size_t len = 0;
+		for (int i = 0; i < n_lis; i++)
+			close(lis[i].fd);
+		for (int i = 0; i < n_conns; i++)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? "," : "", conns[i]);
+		fflush(stdout);
+		execl("/proc/self/exe", argv[0], "--adopted", list, (char *)NULL);
+		CHECK(0, "exec");
+	}
 
 	for (;;) {
 		int sig;
