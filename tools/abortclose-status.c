@@ -1253,6 +1253,10 @@ int main(int argc, char **argv)
 			free_report(&r);
 			continue;
 		}
+		if (scan && !r.loaded) {
+			free_report(&r); /* it exec'd another program since the scan */
+			continue;
+		}
 		if (json) {
 			printf("%s\n", printed ? "," : "");
 			print_json(&r);
