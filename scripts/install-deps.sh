@@ -24,6 +24,8 @@ man-db openbsd-inetd nftables"
 #   package: dpkg-dev debhelper lintian (make deb, test/package/deb.sh;
 #            Build-Depends of debian/control: debhelper, check, pkg-config)
 PACKAGES="$PACKAGES dpkg-dev debhelper lintian"
+# nginx-light: the real daemon of test/status/status_nginx.sh (abortclose --status)
+PACKAGES="$PACKAGES nginx-light"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

@@ -19,7 +19,7 @@ fi
 pass "make install"
 
 for f in lib/libabortclose.so bin/abortclose libexec/abortclose/abortclose-inspect \
-	libexec/abortclose/abortclose-validate share/man/man1/abortclose.1 share/man/man7/libabortclose.7; do
+	libexec/abortclose/abortclose-validate libexec/abortclose/abortclose-status share/man/man1/abortclose.1 share/man/man7/libabortclose.7; do
 	[ -f "$P/$f" ] && pass "installed $f" || fail "installed $f" "missing"
 done
 [ -x "$P/bin/abortclose" ] && pass "wrapper executable" || fail "wrapper executable" "mode $(stat -c %a "$P/bin/abortclose")"
@@ -35,6 +35,10 @@ irun() {
 	ERR=$(cat "$AC_TMP/i.err")
 }
 
+# --status runs the installed abortclose-status (from ../libexec/abortclose).
+irun "$IW" --status $$
+check_status "installed --status" 0
+check_eq "installed --status: this shell" "$(sed -n 2p "$AC_TMP/i.out")" "  libabortclose: not loaded"
 irun "$IW" --version
 check_eq "installed --version names PREFIX/lib" "$(sed -n 2p "$AC_TMP/i.out")" "library: $lib"
 irun "$IW" sh -c 'printf "%s\n" "$LD_PRELOAD"; grep -m1 -o "/[^ ]*libabortclose.so" /proc/$$/maps'
