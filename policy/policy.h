@@ -14,7 +14,7 @@
 
 /* ABORTCLOSE_ON_EXIT: what a normal exit does to sockets still open. */
 enum ac_on_exit {
-	AC_EXIT_STATUS = 0, /* default: status 0 disarms (FIN), non-zero keeps armed (RST) */
+	AC_EXIT_STATUS = 0, /* default: status 0 (or one named in status:LIST) disarms (FIN), others keep armed (RST) */
 	AC_EXIT_FIN,        /* always disarm */
 	AC_EXIT_RST,        /* never disarm */
 };
@@ -60,6 +60,8 @@ struct ac_policy {
 	bool stats;                      /* ABORTCLOSE_STATS=1 */
 	bool ports_filtered;             /* ABORTCLOSE_PORTS set: only listed ports */
 	uint64_t ports[65536 / 64];      /* bit p set: port p is managed */
+	uint64_t exit_ok[256 / 64];      /* ON_EXIT=status[:LIST]: bit s set =
+					    exit status s counts as success */
 };
 
 /* Fill *out with the defaults (everything managed, on_exit=status, ...). */
