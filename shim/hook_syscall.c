@@ -3,9 +3,11 @@
  * Node.js (libuv) closes every descriptor with syscall(SYS_close, fd) and
  * never calls close(), so the generic entry point is interposed too.  Every
  * number is passed on with all six arguments (reading six longs from the
- * variadic list is what glibc's own syscall() does); only close, shutdown
- * and close_range are looked at.  An unknown number is never rejected. */
+ * variadic list is what glibc's own syscall() does); only close, shutdown,
+ * close_range and seccomp (libseccomp's seccomp_load: sandbox.c) are looked
+ * at.  An unknown number is never rejected. */
 #include "close.h"
+#include "sandbox.h"
 #include "state.h"
 #include "export.h"
 #include "real.h"
@@ -39,6 +41,11 @@ AC_EXPORT long syscall(long nr, ...)
 		    !(a3 & ~(long)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 		    !(a3 & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only((int)a3))
 			ac_close_range_prepare((unsigned)a1, (unsigned)a2, "close_range");
+		break;
+#endif
+#ifdef SYS_seccomp
+	case SYS_seccomp:
+		ac_sandbox_before((unsigned long)a1, (unsigned long)a2, (const void *)a3, "seccomp(2)");
 		break;
 #endif
 	default:

@@ -240,6 +240,11 @@ void ac_log_range_closing(unsigned lo, unsigned hi)
 		atomic_store(&log_fd, -1);
 }
 
+void ac_log_stop(void)
+{
+	atomic_store(&log_fd, -1);
+}
+
 void ac_stats_print(void)
 {
 	if (!ac_policy.stats)

@@ -44,6 +44,10 @@ void ac_log_text(enum ac_log_level level, const char *text);
 void ac_log_fd_closing(int fd);
 void ac_log_range_closing(unsigned lo, unsigned hi);
 
+/* Logging stops for good (the library stepped back under seccomp: no call
+ * of its own any more, not even a reopen). */
+void ac_log_stop(void);
+
 /* One summary line, when ABORTCLOSE_STATS=1 (exit handler, _exit). */
 void ac_stats_print(void);
 

@@ -51,5 +51,6 @@ Suite *suite_roles(void);
 Suite *suite_names(void);
 Suite *suite_messages(void);
 Suite *suite_decisions(void);
+Suite *suite_bpf(void);
 
 #endif
