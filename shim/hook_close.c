@@ -36,10 +36,12 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 {
 	if (!ac_on())
 		return;
-	ac_log_range_closing(first, last);
 	int max = atomic_load(&ac_max_fd);
-	if (max < 0 || first > (unsigned)max)
+	if (max < 0 || first > (unsigned)max) {
+		ac_log_range_closing(first, last);
 		return;
+	}
+	unsigned range_last = last;
 	if (last > (unsigned)max)
 		last = (unsigned)max;
 	/* Release every fd first with the whole range counted as closing, so
@@ -53,6 +55,9 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 	for (unsigned fd = first; fd <= last; fd++)
 		if (ac_get((int)fd))
 			ac_take((int)fd);
+	/* After the releases, whose lines still go to the open log fd: the log
+	 * is reopened at the next line after the real close (log.c). */
+	ac_log_range_closing(first, range_last);
 }
 
 AC_EXPORT int close(int fd)
