@@ -65,6 +65,7 @@ AC_EXPORT int close(int fd)
 	ac_close_prepare(fd, "close");
 	int r = ac_real_close(fd);
 	ac_board_withdraw(); /* touches no errno */
+	ac_log_after_close(); /* keeps errno */
 	return r;
 }
 
@@ -174,6 +175,7 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 		ac_close_range_prepare(first, last, "close_range");
 	int r = ac_real_close_range(first, last, flags);
 	ac_board_withdraw();
+	ac_log_after_close();
 	return r;
 }
 
@@ -182,4 +184,5 @@ AC_EXPORT void closefrom(int lowfd)
 	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
 	ac_real_closefrom(lowfd);
 	ac_board_withdraw();
+	ac_log_after_close();
 }

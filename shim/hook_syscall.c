@@ -11,6 +11,7 @@
 #include "state.h"
 #include "export.h"
 #include "real.h"
+#include "log.h"
 
 #include <linux/close_range.h>
 #include <stdarg.h>
@@ -53,5 +54,6 @@ AC_EXPORT long syscall(long nr, ...)
 	}
 	long r = ac_real_syscall(nr, a1, a2, a3, a4, a5, a6);
 	ac_board_withdraw(); /* only set by the close paths above */
+	ac_log_after_close(); /* the log fd closed by the call above: reopen */
 	return r;
 }

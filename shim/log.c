@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -22,8 +23,11 @@ struct ac_stats ac_stats;
  *
  * Daemons close every high fd at start (sshd, systemd-socket-activate:
  * closefrom(3) / close_range), ours included.  The close hooks then mark the
- * log LOG_REOPEN instead of off, and the next line due reopens the
- * destination (reopen() below): raw system calls only, so it stays
+ * log LOG_REOPEN instead of off, and reopen the destination right after the
+ * program's close returns (ac_log_after_close: sshd chroots its
+ * pre-authentication child soon after, where file:PATH would no longer
+ * resolve), or else the next line due does (reopen() below): raw system
+ * calls only, so it stays
  * async-signal-safe; one thread reopens (LOG_REOPENING), a line from another
  * thread meanwhile is dropped.  The new fd is moved above LOG_FD_FLOOR at
  * once (F_DUPFD_CLOEXEC), so it never keeps a number the program is about to
@@ -128,16 +132,29 @@ static int reopen(void)
 	return fd;
 }
 
+/* LOG_REOPEN -> a new fd (or -1 if the destination is gone); the fd, or a
+ * negative value when there is none to write to now. */
+static int reopen_if_due(int fd)
+{
+	if (fd != LOG_REOPEN)
+		return fd;
+	int expect = LOG_REOPEN;
+	if (!atomic_compare_exchange_strong(&log_fd, &expect, LOG_REOPENING))
+		return -1; /* another thread is at it */
+	fd = reopen();
+	atomic_store(&log_fd, fd >= 0 ? fd : -1);
+	return fd;
+}
+
+void ac_log_after_close(void)
+{
+	if (AC_UNLIKELY(atomic_load_explicit(&log_fd, memory_order_relaxed) == LOG_REOPEN))
+		reopen_if_due(LOG_REOPEN);
+}
+
 static void emit(enum ac_log_level level, char *line, char *p, char *end)
 {
-	int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
-	if (fd == LOG_REOPEN) {
-		int expect = LOG_REOPEN;
-		if (!atomic_compare_exchange_strong(&log_fd, &expect, LOG_REOPENING))
-			return;
-		fd = reopen();
-		atomic_store(&log_fd, fd >= 0 ? fd : -1);
-	}
+	int fd = reopen_if_due(atomic_load_explicit(&log_fd, memory_order_relaxed));
 	if (fd < 0)
 		return;
 	if (p >= end)
@@ -147,11 +164,33 @@ static void emit(enum ac_log_level level, char *line, char *p, char *end)
 	int saved = errno;
 	ssize_t r;
 	(void)level;
-	do
-		r = log_is_syslog ? send(fd, line, (size_t)(p - line), MSG_DONTWAIT | MSG_NOSIGNAL)
-				  : write(fd, line, (size_t)(p - line));
-	while (r < 0 && errno == EINTR);
+	if (log_is_syslog) {
+		do
+			r = send(fd, line, (size_t)(p - line), MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (r < 0 && errno == EINTR);
+	} else {
+		ac_log_write(fd, line, (size_t)(p - line));
+	}
 	errno = saved;
+}
+
+bool ac_log_write(int fd, const char *buf, size_t n)
+{
+	/* A write past RLIMIT_FSIZE raises SIGXFSZ, which kills by default:
+	 * sshd's pre-authentication child sets the limit to 0.  Never write
+	 * beyond it: the line is dropped instead.  Error ignored: no limit. */
+	struct rlimit rl;
+	if (ac_sys(SYS_prlimit64, 0, RLIMIT_FSIZE, 0, (long)&rl, 0, 0) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		struct stat st;
+		if (ac_sys(SYS_newfstatat, fd, (long)"", (long)&st, AT_EMPTY_PATH, 0, 0) != 0 ||
+		    (S_ISREG(st.st_mode) && (unsigned long long)st.st_size + n > rl.rlim_cur))
+			return false;
+	}
+	long r;
+	do
+		r = ac_sys(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
+	while (r < 0 && errno == EINTR);
+	return r >= 0;
 }
 
 /* syslog wants "<PRI>TAG[pid]: msg"; facility daemon (3), severity from level. */
@@ -344,7 +383,6 @@ void ac_stats_print(void)
 	int fd = atomic_load(&log_fd);
 	if (fd < 0 || log_is_syslog)
 		fd = 2;
-	ssize_t r = write(fd, line, (size_t)(p - line));
-	(void)r;
+	ac_log_write(fd, line, (size_t)(p - line));
 	errno = saved;
 }

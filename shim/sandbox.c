@@ -54,6 +54,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -127,7 +128,7 @@ void ac_sandbox_say_at_load(const char *why)
 	else if (ac_policy.log_dest != AC_LOG_STDERR)
 		fd = -1; /* off; syslog would need socket+connect: not sure to be allowed */
 	if (fd >= 0)
-		ac_sys(SYS_write, fd, (long)line, (long)(p - line), 0, 0, 0);
+		ac_log_write((int)fd, line, (size_t)(p - line));
 	if (fd > 2)
 		ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
 	errno = saved;
@@ -179,6 +180,8 @@ static const struct call calls[] = {
 	{ "pidfd_open", SYS_pidfd_open, { A_PID, 0, 0, 0, 0, 0 }, false },
 #endif
 	{ "write(log)", SYS_write, { A_LOG, A_PTR, 128, 0, 0, 0 }, true },
+	{ "prlimit64(RLIMIT_FSIZE)", SYS_prlimit64, { 0, RLIMIT_FSIZE, 0, A_PTR, 0, 0 }, true },
+	{ "fstat(log)", SYS_newfstatat, { A_LOG, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, true },
 	{ "sendto(log)", SYS_sendto, { A_LOG, A_PTR, 128, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0 }, true },
 	{ "fcntl(F_DUPFD_CLOEXEC)", SYS_fcntl, { A_LOG, F_DUPFD_CLOEXEC, 900, 0, 0, 0 }, true },
 	{ "openat(log)", SYS_openat, { AT_FDCWD, A_PTR, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0 }, true },

@@ -1,0 +1,141 @@
+#!/bin/bash
+# sshd.sh - OpenSSH 9.2's sshd under the library (issue 9), the way a new
+# user would run it: abortclose /usr/sbin/sshd -D -e -f CONF, from a temp
+# dir with its own config (lib-sshd.sh), key authentication, loopback.
+#
+#   login-root / login-user   logins succeed (the pre-authentication child
+#       runs under a KILL-by-default seccomp filter: before issue 9 the
+#       library got it killed with SIGSYS and every login failed)
+#   output-5mb                with ABORTCLOSE_ON_EXIT=status:0,255 (the
+#       README's setting: sshd ends each session with exit(255)), a
+#       session's 5 MB arrive byte-exact, FIN and no RST from the server
+#   default-logout-rst        the default policy (status = status:0): the
+#       same normal logout ends with RST - why the setting is needed
+#   kill-session              the session process ("sshd: USER@notty")
+#       SIGKILLed mid-output: RST from the server, ssh fails with
+#       "Connection reset by peer" (exit 255); control ABORTCLOSE=off: FIN,
+#       no RST
+# Ports 22450-22469.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-sshd.sh"
+need_lib
+need_tool tcpdump
+sshd_setup || { fail setup "cannot prepare sshd (keys, user $SSHD_USER)"; ac_finish; }
+head -c 5000000 /dev/urandom >"$SSHD_DIR/pub/payload"
+chmod 644 "$SSHD_DIR/pub/payload"
+
+port=22450
+
+# --- logins -----------------------------------------------------------------------
+if sshd_start "$port" ABORTCLOSE_ON_EXIT=status:0,255; then
+	for who in root "$SSHD_USER"; do
+		out=$(ssh_run "$who" 'id -un' 2>"$AC_TMP/login-$who.err")
+		st=$?
+		if [ "$st" = 0 ] && [ "$out" = "$who" ]; then
+			pass "login-${who/$SSHD_USER/user} ($who)"
+		else
+			fail "login-${who/$SSHD_USER/user}" "status $st, output '$out': $(head -c 300 "$AC_TMP/login-$who.err"); sshd: $(tail -n 5 "$SSHD_DIR/sshd.log" | tr '\n' '|')"
+		fi
+	done
+	# --- 5 MB byte-exact, FIN, no RST --------------------------------------------
+	capture_start "$port"
+	ssh_run "$SSHD_USER" "cat $SSHD_DIR/pub/payload" >"$AC_TMP/out5" 2>"$AC_TMP/out5.err"
+	st=$?
+	sshd_conns_gone "$port"
+	capture_stop
+	rst=$(count_rst_from server "$port")
+	fin=$(count_fin_from server "$port")
+	why=""
+	[ "$st" = 0 ] || why="ssh status $st"
+	cmp -s "$AC_TMP/out5" "$SSHD_DIR/pub/payload" || why="${why:+$why; }output differs ($(stat -c %s "$AC_TMP/out5") bytes)"
+	[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the server"
+	[ "$rst" = 0 ] || why="${why:+$why; }$rst RST from the server"
+	if [ -n "$why" ]; then
+		fail output-5mb "$why [wire: $(wire_summary "$port")]"
+	else
+		pass "output-5mb (status:0,255: 5000000 bytes byte-exact, FIN=$fin RST=$rst)"
+	fi
+	sshd_stop
+else
+	fail sshd-start "sshd did not listen: $(tail -n 5 "$SSHD_DIR/sshd.log" | tr '\n' '|')"
+fi
+port=$((port + 1))
+
+# --- the default policy: a normal logout ends with RST ---------------------------
+if sshd_start "$port"; then
+	capture_start "$port"
+	ssh_run "$SSHD_USER" "cat $SSHD_DIR/pub/payload" >"$AC_TMP/outd" 2>"$AC_TMP/outd.err"
+	st=$?
+	sshd_conns_gone "$port"
+	capture_stop
+	rst=$(count_rst_from server "$port")
+	if [ "$st" = 0 ] && cmp -s "$AC_TMP/outd" "$SSHD_DIR/pub/payload" && [ "$rst" -ge 1 ]; then
+		pass "default-logout-rst (ON_EXIT=status: sshd's exit(255) after a normal logout gives RST=$rst; data complete)"
+	else
+		fail default-logout-rst "status $st, RST=$rst [wire: $(wire_summary "$port")]"
+	fi
+	sshd_stop
+else
+	fail sshd-start-default "sshd did not listen"
+fi
+port=$((port + 1))
+
+# --- SIGKILL of the session process mid-output ----------------------------------
+# kill_case NAME EXPECT VAR=VAL...
+kill_case() {
+	local name=$1 expect=$2
+	shift 2
+	if ! sshd_start "$port" "$@"; then
+		fail "$name" "sshd did not listen"
+		return
+	fi
+	local d="$AC_TMP/$name" cpid spid i=0 st
+	mkdir -p "$d"
+	capture_start "$port"
+	ssh_run "$SSHD_USER" 'echo SPID=$PPID >&2; exec cat /dev/zero' >"$d/out" 2>"$d/err" &
+	cpid=$!
+	AC_PIDS+=("$cpid")
+	while [ "$i" -lt 500 ]; do
+		grep -q '^SPID=' "$d/err" && [ "$(stat -c %s "$d/out")" -gt 1000000 ] && break
+		sleep 0.02
+		i=$((i + 1))
+	done
+	spid=$(sed -n 's/^SPID=//p' "$d/err")
+	# Only the session process of this test's own daemon.
+	if [ -n "$spid" ] && grep -q "sshd: $SSHD_USER" "/proc/$spid/cmdline" 2>/dev/null; then
+		kill -KILL "$spid"
+	else
+		fail "$name" "no session process (SPID=$spid)"
+	fi
+	ac_wait "$cpid" 20
+	st=$?
+	sshd_conns_gone "$port"
+	capture_stop
+	local rst fin why=""
+	rst=$(count_rst_from server "$port")
+	fin=$(count_fin_from server "$port")
+	case $expect in
+	rst)
+		[ "$rst" -ge 1 ] || why="no RST from the server"
+		[ "$fin" = 0 ] || why="${why:+$why; }$fin FIN from the server"
+		grep -q "Connection reset by peer" "$d/err" || why="${why:+$why; }ssh did not report ECONNRESET: $(tr '\n' '|' <"$d/err" | head -c 200)"
+		[ "$st" = 255 ] || why="${why:+$why; }ssh status $st, want 255"
+		;;
+	fin)
+		[ "$fin" -ge 1 ] || why="no FIN from the server"
+		[ "$rst" = 0 ] || why="${why:+$why; }$rst RST from the server"
+		! grep -q "Connection reset by peer" "$d/err" || why="${why:+$why; }ssh saw a reset"
+		;;
+	esac
+	if [ -n "$why" ]; then
+		fail "$name" "$why [wire: $(wire_summary "$port")]"
+	else
+		pass "$name ($expect: RST=$rst FIN=$fin, ssh status $st)"
+	fi
+	sshd_stop
+	port=$((port + 1))
+}
+
+kill_case kill-session rst ABORTCLOSE_ON_EXIT=status:0,255
+kill_case kill-session-off fin ABORTCLOSE_ON_EXIT=status:0,255 ABORTCLOSE=off
+ac_finish
