@@ -10,7 +10,10 @@
  * kernel sends RST.
  *
  * The decision (ABORTCLOSE_ON_EXIT): status (default) disarms when the status
- * is 0, fin always, rst never.  A socket another live process still holds is
+ * is 0 (or one named in status:LIST), fin always, rst never.  A non-zero
+ * status named as success does not count when a child of this process was
+ * killed by a signal and not reaped yet (sshd's monitor, see
+ * child_killed_by_signal()).  A socket another live process still holds is
  * left armed for that process (holders.c).
  */
 #include "state.h"
@@ -18,14 +21,44 @@
 #include "log.h"
 #include "real.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* The signal that killed a child of ours not yet reaped, or 0.  waitid
+ * with WNOWAIT only looks: the zombie stays for the program to reap. */
+static int child_killed_by_signal(void)
+{
+	siginfo_t si;
+	int saved = errno;
+	memset(&si, 0, sizeof si);
+	long r = ac_sys(SYS_waitid, P_ALL, 0, (long)&si, WEXITED | WNOHANG | WNOWAIT, 0, 0);
+	errno = saved;
+	if (r != 0 || si.si_pid == 0)
+		return 0;
+	return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
+}
 
 void ac_exit_apply(int status)
 {
 	if (!ac_on())
 		return;
 	bool disarm = ac_policy_exit_disarms(&ac_policy, status);
+	int killed = disarm && (status & 0xff) != 0 ? child_killed_by_signal() : 0;
+	if (killed) {
+		/* A non-zero status named as success (status:0,255) is how some
+		 * daemons end both ways: sshd's monitor exits 255 after its
+		 * session child exits 255 (a normal logout) and after that child
+		 * is killed.  A child killed by a signal, not yet reaped, tells
+		 * the second case: the end is abnormal, leave the sockets armed. */
+		disarm = false;
+		if (ac_log_enabled(AC_LEVEL_DEBUG))
+			ac_log_text(AC_LEVEL_DEBUG, "exit status counted as success, but a child was killed by a signal: sockets left armed");
+	}
 	/* Every socket of this process is released from here on: a holder that
 	 * closes at the same time must not count on us (holders.c).  Sockets
 	 * left armed are not released: a holder keeps counting on us. */

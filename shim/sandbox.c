@@ -57,6 +57,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -179,6 +180,7 @@ static const struct call calls[] = {
 #ifdef SYS_pidfd_open
 	{ "pidfd_open", SYS_pidfd_open, { A_PID, 0, 0, 0, 0, 0 }, false },
 #endif
+	{ "waitid(WNOWAIT)", SYS_waitid, { P_ALL, 0, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, false },
 	{ "write(log)", SYS_write, { A_LOG, A_PTR, 128, 0, 0, 0 }, true },
 	{ "prlimit64(RLIMIT_FSIZE)", SYS_prlimit64, { 0, RLIMIT_FSIZE, 0, A_PTR, 0, 0 }, true },
 	{ "fstat(log)", SYS_newfstatat, { A_LOG, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, true },
