@@ -11,6 +11,10 @@
 #                           127.0.0.1:PORT; waits until it listens
 #   sshd_stop               SIGTERM to the daemon (its PidFile), bounded wait
 #   ssh_run USER CMD...     the client, BatchMode, the generated key
+#                           (SSH_LOGLEVEL, default error; info shows
+#                           "Connection reset by peer")
+#   first_flag_from_server PORT   R or F: which of RST/FIN the server sent
+#                           first in the last capture ("" if neither)
 #   sshd_conns_gone PORT    wait until no connection of PORT is left on the
 #                           server side (sshd's session processes have
 #                           exited: their RST/FIN is on the wire)
@@ -81,7 +85,7 @@ ssh_run() {
 	local user=$1
 	shift
 	ssh -F /dev/null -i "$SSHD_DIR/client_key" -o StrictHostKeyChecking=no \
-		-o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=error \
+		-o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel="${SSH_LOGLEVEL:-error}" \
 		-o ConnectTimeout=10 -p "$SSHD_PORT" "$user@127.0.0.1" "$@"
 }
 
@@ -92,4 +96,9 @@ sshd_conns_gone() {
 		sleep 0.02
 		i=$((i + 1))
 	done
+}
+
+first_flag_from_server() {
+	tcpdump -r "$AC_CAP_FILE" -nn "tcp and src port $1" 2>/dev/null |
+		sed -nE 's/.*Flags \[([^]]*)\].*/\1/p' | grep -oE '[RF]' | head -n1
 }
