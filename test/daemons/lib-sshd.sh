@@ -12,7 +12,8 @@
 #   sshd_stop               SIGTERM to the daemon (its PidFile), bounded wait
 #   ssh_run USER CMD...     the client, BatchMode, the generated key
 #                           (SSH_LOGLEVEL, default error; info shows
-#                           "Connection reset by peer")
+#                           "Connection reset by peer"; SSH_WRAP: a
+#                           command line put in front of ssh, e.g. strace)
 #   first_flag_from_server PORT   R or F: which of RST/FIN the server sent
 #                           first in the last capture ("" if neither)
 #   sshd_conns_gone PORT    wait until no connection of PORT is left on the
@@ -60,7 +61,7 @@ CONF
 	# stderr through a pipe: sshd's pre-auth child sets RLIMIT_FSIZE=0, and
 	# the library drops lines it cannot write to a file rather than let
 	# SIGXFSZ kill the child; a pipe has no size limit.
-	env "$@" "$AC_ROOT/scripts/abortclose" -- /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
+	env ABORTCLOSE_LIB="$AC_LIB" "$@" "$AC_ROOT/scripts/abortclose" -- /usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" \
 		2>&1 </dev/null | cat >"$SSHD_DIR/sshd.log" &
 	SSHD_PIPE=$!
 	local i=0
@@ -84,7 +85,7 @@ sshd_stop() {
 ssh_run() {
 	local user=$1
 	shift
-	ssh -F /dev/null -i "$SSHD_DIR/client_key" -o StrictHostKeyChecking=no \
+	${SSH_WRAP:-} ssh -F /dev/null -i "$SSHD_DIR/client_key" -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel="${SSH_LOGLEVEL:-error}" \
 		-o ConnectTimeout=10 -p "$SSHD_PORT" "$user@127.0.0.1" "$@"
 }
