@@ -14,7 +14,9 @@
 #include "log.h"
 
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 static int raw_shutdown(int fd, int how)
@@ -49,6 +51,12 @@ AC_EXPORT long syscall(long nr, ...)
 		ac_sandbox_before((unsigned long)a1, (unsigned long)a2, (const void *)a3, "seccomp(2)");
 		break;
 #endif
+	case SYS_prctl:
+		/* syscall(SYS_prctl, PR_SET_SECCOMP, mode, prog): as prctl(). */
+		if (a1 == PR_SET_SECCOMP && (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER))
+			ac_sandbox_before(a2 == SECCOMP_MODE_STRICT ? SECCOMP_SET_MODE_STRICT : SECCOMP_SET_MODE_FILTER,
+					  0, a2 == SECCOMP_MODE_FILTER ? (const void *)a3 : NULL, "syscall(SYS_prctl)");
+		break;
 	default:
 		break;
 	}
