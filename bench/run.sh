@@ -513,7 +513,7 @@ if [ "$HAVE_STRACE" = 1 ]; then
 		done
 	done
 	if [ "$HAVE_LIB" = 1 ]; then
-		printf '   extra per accepted connection (B-A) %s (target <= 1); per client connection (C-A) %s (target <= 2)\n' \
+		printf '   extra per accepted connection (B-A) %s (target <= 2 since issue 9: arm at accept, disarm at the graceful close; O, the armed-listener design, had 1); per client connection (C-A) %s (target <= 2)\n' \
 			"${SX[B.server.extra]}" "${SX[C.client.extra]}"
 	fi
 	say "   data path (64 KiB writes; difference of 64 MiB and 320 MiB runs):"
