@@ -105,7 +105,9 @@ void ac_exit_apply(int status)
 	if (!ac_on())
 		return;
 	bool disarm = ac_policy_exit_disarms(&ac_policy, status);
-	int killed = disarm && (status & 0xff) != 0 ? child_killed_by_signal() : 0;
+	/* Only for ON_EXIT=status[:LIST] (fin means always). */
+	int killed = disarm && ac_policy.on_exit == AC_EXIT_STATUS && (status & 0xff) != 0
+			     ? child_killed_by_signal() : 0;
 	if (killed) {
 		/* A non-zero status named as success (status:0,255) is how some
 		 * daemons end both ways: sshd's monitor exits 255 after its
