@@ -181,6 +181,11 @@ static const struct call calls[] = {
 	{ "pidfd_open", SYS_pidfd_open, { A_PID, 0, 0, 0, 0, 0 }, false },
 #endif
 	{ "waitid(WNOWAIT)", SYS_waitid, { P_ALL, 0, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, false },
+	/* The holder search after issue 10 (a10's ledger: identity.c, procfd.c). */
+	{ "waitid(P_PID, WNOWAIT)", SYS_waitid, { P_PID, A_PID, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, false },
+#ifdef SYS_kcmp
+	{ "kcmp(KCMP_FILE)", SYS_kcmp, { A_PID, A_PID, 0 /* KCMP_FILE */, A_SOCK, A_SOCK, 0 }, false },
+#endif
 	{ "write(log)", SYS_write, { A_LOG, A_PTR, 128, 0, 0, 0 }, true },
 	{ "prlimit64(RLIMIT_FSIZE)", SYS_prlimit64, { 0, RLIMIT_FSIZE, 0, A_PTR, 0, 0 }, true },
 	{ "fstat(log)", SYS_newfstatat, { A_LOG, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, true },
