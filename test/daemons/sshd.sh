@@ -3,6 +3,8 @@
 # user would run it: abortclose /usr/sbin/sshd -D -e -f CONF, from a temp
 # dir with its own config (lib-sshd.sh), key authentication, loopback.
 #
+#   preauth-sandbox-info-line  ABORTCLOSE_LOG_LEVEL=info: the line saying
+#       the library stepped back in the pre-auth child, and why
 #   login-root / login-user   logins succeed (the pre-authentication child
 #       runs under a KILL-by-default seccomp filter: before issue 9 the
 #       library got it killed with SIGSYS and every login failed)
@@ -30,7 +32,7 @@ chmod 644 "$SSHD_DIR/pub/payload"
 port=22450
 
 # --- logins -----------------------------------------------------------------------
-if sshd_start "$port" ABORTCLOSE_ON_EXIT=status:0,255; then
+if sshd_start "$port" ABORTCLOSE_ON_EXIT=status:0,255 ABORTCLOSE_LOG=stderr ABORTCLOSE_LOG_LEVEL=info; then
 	for who in root "$SSHD_USER"; do
 		out=$(ssh_run "$who" 'id -un' 2>"$AC_TMP/login-$who.err")
 		st=$?
@@ -40,6 +42,13 @@ if sshd_start "$port" ABORTCLOSE_ON_EXIT=status:0,255; then
 			fail "login-${who/$SSHD_USER/user}" "status $st, output '$out': $(head -c 300 "$AC_TMP/login-$who.err"); sshd: $(tail -n 5 "$SSHD_DIR/sshd.log" | tr '\n' '|')"
 		fi
 	done
+	# The pre-auth child's sandbox: one info line says the library stepped
+	# back there, and why (sshd's log goes through a pipe: lib-sshd.sh).
+	if grep -qE 'libabortclose\[[0-9]+\]: stepped back for good at prctl\(PR_SET_SECCOMP\): a seccomp filter would answer [^ ]+ with SECCOMP_RET_' "$SSHD_DIR/sshd.log"; then
+		pass "preauth-sandbox-info-line ($(grep -m1 -oE 'stepped back for good at [^;]*' "$SSHD_DIR/sshd.log"))"
+	else
+		fail preauth-sandbox-info-line "no step-back line in sshd's log: $(grep libabortclose "$SSHD_DIR/sshd.log" | head -n 3 | tr '\n' '|')"
+	fi
 	# --- 5 MB byte-exact, FIN, no RST --------------------------------------------
 	capture_start "$port"
 	ssh_run "$SSHD_USER" "cat $SSHD_DIR/pub/payload" >"$AC_TMP/out5" 2>"$AC_TMP/out5.err"
