@@ -27,7 +27,8 @@
 # BENCH_MULTI_CONNS (5000 per server), BENCH_ALIAS_KS ("100 1000 3000"),
 # BENCH_STRACE_CONNS (1000), BENCH_FDS (100000), BENCH_NGINX=0 to skip
 # nginx, BENCH_NGINX_ROUNDS (5), BENCH_NGINX_SECS (3),
-# ABORTCLOSE_LIB (library to measure, default build/libabortclose.so).
+# ABORTCLOSE_LIB (library to measure, default build/libabortclose.so),
+# BENCH_OLD_REV (00e5538: mode O, the armed-listener design; empty = skip).
 set -u
 export LC_ALL=C # sort/join/awk must agree, and decimals use "."
 
@@ -62,9 +63,30 @@ for p in server client fdmem syscost alias; do
 	fi
 done
 
+# O (issue 9): the library as it was before listeners stopped being armed
+# (listener armed before listen(), accepted connections inherit {1,0}: no
+# system call at accept), built from BENCH_OLD_REV into build/bench-old, on
+# the server only: the churn rows and the syscall counts show what the one
+# setsockopt per accept() now costs.  BENCH_OLD_REV= (empty) skips it.
+OLD_REV=${BENCH_OLD_REV-00e5538}
+OLD_LIB=$ROOT/build/bench-old/libabortclose.so
+build_old_lib() {
+	local src=$ROOT/build/bench-old/src
+	[ -n "$OLD_REV" ] || return 1
+	[ -f "$OLD_LIB" ] && [ "$(cat "$ROOT/build/bench-old/rev" 2>/dev/null)" = "$OLD_REV" ] && return 0
+	rm -rf "$src" && mkdir -p "$src" || return 1
+	git -C "$ROOT" archive "$OLD_REV" shim policy Makefile 2>/dev/null | tar -x -C "$src" || return 1
+	make -C "$src" -s lib >/dev/null 2>&1 || return 1
+	cp "$src/build/libabortclose.so" "$OLD_LIB" && printf '%s\n' "$OLD_REV" >"$ROOT/build/bench-old/rev"
+}
 if [ -f "$LIB" ]; then
 	HAVE_LIB=1
 	MODES=(A B C D)
+	if build_old_lib; then
+		MODES=(A B C D O)
+	else
+		[ -n "$OLD_REV" ] && warn "cannot build the old library ($OLD_REV): no O rows"
+	fi
 else
 	HAVE_LIB=0
 	MODES=(A D)
@@ -109,7 +131,7 @@ fmt() { awk -v x="$1" -v f="$2" 'BEGIN { if (x == "nan" || x == "") print "n/a";
 us() { awk -v x="$1" 'BEGIN { if (x == "nan" || x == "") print "n/a"; else printf "%.2f", x / 1000 }'; }
 json_num() { awk -v x="$1" 'BEGIN { if (x == "nan" || x == "") print "null"; else printf "%.6g", x }'; }
 
-srv_lib() { case $1 in B | C) printf '%s' "$LIB" ;; esac; }
+srv_lib() { case $1 in B | C) printf '%s' "$LIB" ;; O) printf '%s' "$OLD_LIB" ;; esac; }
 cli_lib() { case $1 in C) printf '%s' "$LIB" ;; esac; }
 
 # Other work on the machine moves every clock-based number here (2 vCPUs:
@@ -400,6 +422,7 @@ mode_name() {
 	case $1 in
 	A) echo "A no library" ;; B) echo "B library on server" ;; C) echo "C library on both" ;;
 	D) echo "D hand-modified server" ;;
+	O) echo "O server, old: armed listener" ;;
 	esac
 }
 printf '%-26s %24s %18s %18s\n' "1. churn" "connections/s" "server CPU/conn" "client CPU/conn"
@@ -426,6 +449,7 @@ if [ "$HAVE_LIB" = 1 ]; then
 	ratio_line B A ">= 0.98"
 	ratio_line C A "(none)"
 	ratio_line B D ">= 0.99"
+	ratio_line B O "(issue 9: one setsockopt per accept vs armed listener)"
 else
 	ratio_line D A "(none)"
 fi
@@ -506,7 +530,7 @@ if [ "$HAVE_STRACE" = 1 ]; then
 		done
 	done
 	if [ "$HAVE_LIB" = 1 ]; then
-		printf '   extra per accepted connection (B-A) %s (target <= 1); per client connection (C-A) %s (target <= 2)\n' \
+		printf '   extra per accepted connection (B-A) %s (target <= 2 since issue 9: arm at accept, disarm at the graceful close; O, the armed-listener design, had 1); per client connection (C-A) %s (target <= 2)\n' \
 			"${SX[B.server.extra]}" "${SX[C.client.extra]}"
 		if [ -f "$SYSD/churn-K.server" ]; then
 			printf '   with %s: per accepted connection total %s, setsockopt %s; extra vs B %s (target 0)\n' \

@@ -244,17 +244,100 @@ static bool parse_stats(struct slice v, struct parse_ctx *c, struct line *detail
 	return parse_bool(v, &c->out->stats);
 }
 
+/* ABORTCLOSE_ON_EXIT=status:LIST - the exit statuses that count as success.
+ * Items are N or N-M, 0..255 (what the parent sees of a status: its low 8
+ * bits); an empty item, junk, a reversed range or a status named twice is
+ * refused.  Called after the rest of the value (after "status:") is split
+ * off; needs the ports helpers above (scan_port saturates, never
+ * overflows). */
+#define EXIT_STATUS_MAX 255u
+
+static bool scan_port(struct slice s, size_t *i, unsigned long *val, struct slice *text);
+
+static bool exit_status_in_range(unsigned long v, struct slice text, struct line *detail)
+{
+	if (v <= EXIT_STATUS_MAX)
+		return true;
+	put_str(detail, "status ");
+	put_escaped(detail, text.p, text.n, ITEM_SHOWN);
+	put_str(detail, " out of range 0-255");
+	return false;
+}
+
+static bool parse_exit_statuses(struct slice list, uint64_t ok[4], struct line *detail)
+{
+	struct items it = { list, 0, false };
+	struct slice item;
+
+	memset(ok, 0, 4 * sizeof ok[0]);
+	while (next_item(&it, &item)) {
+		unsigned long lo, hi;
+		struct slice lo_text, hi_text;
+		size_t i = 0;
+
+		if (item.n == 0) {
+			put_str(detail, "empty item");
+			return false;
+		}
+		if (!scan_port(item, &i, &lo, &lo_text))
+			goto junk;
+		hi = lo;
+		hi_text = lo_text;
+		if (i < item.n && item.p[i] == '-') {
+			i++;
+			if (!scan_port(item, &i, &hi, &hi_text))
+				goto junk;
+		}
+		if (i != item.n)
+			goto junk;
+		if (!exit_status_in_range(lo, lo_text, detail) ||
+		    !exit_status_in_range(hi, hi_text, detail))
+			return false;
+		if (lo > hi) {
+			put_str(detail, "reversed range ");
+			put_uint(detail, lo);
+			put_char(detail, '-');
+			put_uint(detail, hi);
+			return false;
+		}
+		for (unsigned long st = lo; st <= hi; st++) {
+			if (ok[st / 64] & (1ull << (st % 64))) {
+				put_str(detail, "status ");
+				put_uint(detail, st);
+				put_str(detail, " named twice");
+				return false;
+			}
+			ok[st / 64] |= 1ull << (st % 64);
+		}
+		continue;
+junk:
+		put_str(detail, "not a status or range: '");
+		put_escaped(detail, item.p, item.n, ITEM_SHOWN);
+		put_str(detail, "'");
+		return false;
+	}
+	return true;
+}
+
 static bool parse_on_exit(struct slice v, struct parse_ctx *c, struct line *detail)
 {
-	(void)detail;
-	if (slice_is(v, "status"))
+	struct slice list;
+
+	if (slice_is(v, "status")) {
 		c->out->on_exit = AC_EXIT_STATUS;
-	else if (slice_is(v, "fin"))
+		memset(c->out->exit_ok, 0, sizeof c->out->exit_ok);
+		c->out->exit_ok[0] = 1; /* status 0 */
+	} else if (slice_has_prefix(v, "status:", &list)) {
+		if (!parse_exit_statuses(list, c->out->exit_ok, detail))
+			return false;
+		c->out->on_exit = AC_EXIT_STATUS;
+	} else if (slice_is(v, "fin")) {
 		c->out->on_exit = AC_EXIT_FIN;
-	else if (slice_is(v, "rst"))
+	} else if (slice_is(v, "rst")) {
 		c->out->on_exit = AC_EXIT_RST;
-	else
+	} else {
 		return false;
+	}
 	return true;
 }
 
@@ -573,7 +656,7 @@ struct var {
 
 static const struct var vars[] = {
 	{ "ABORTCLOSE", "expected on, off, 1 or 0", parse_enabled },
-	{ "ABORTCLOSE_ON_EXIT", "expected status, fin or rst", parse_on_exit },
+	{ "ABORTCLOSE_ON_EXIT", "expected status, status:LIST of exit statuses 0-255 (status:0,255), fin or rst", parse_on_exit },
 	{ "ABORTCLOSE_ON_SHUTDOWN", "expected disarm or keep", parse_on_shutdown },
 	{ "ABORTCLOSE_LOG",
 	  "expected off, stderr, syslog, syslog:/path/to/socket or file:/absolute/path", parse_log },
@@ -714,6 +797,7 @@ void ac_policy_defaults(struct ac_policy *out)
 	memset(out, 0, sizeof(*out));
 	out->enabled = true;
 	out->on_exit = AC_EXIT_STATUS;
+	out->exit_ok[0] = 1; /* status 0 is success */
 	out->on_shutdown = AC_SHUTDOWN_DISARM;
 	out->log_dest = AC_LOG_OFF;
 	out->log_level = AC_LEVEL_WARN;
@@ -814,8 +898,13 @@ bool ac_policy_exit_disarms(const struct ac_policy *p, int status)
 	case AC_EXIT_STATUS:
 	default:
 		/* The kernel keeps only the low 8 bits (exit(256) is status 0 to
-		 * the parent, wait(2)); decide on what the parent will see. */
-		return (status & 0xff) == 0;
+		 * the parent, wait(2)); decide on what the parent will see.  The
+		 * statuses that count as success: ABORTCLOSE_ON_EXIT=status:LIST,
+		 * 0 alone by default. */
+		{
+			unsigned st = (unsigned)status & 0xff;
+			return (p->exit_ok[st / 64] >> (st % 64)) & 1;
+		}
 	}
 }
 

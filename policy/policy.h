@@ -14,7 +14,7 @@
 
 /* ABORTCLOSE_ON_EXIT: what a normal exit does to sockets still open. */
 enum ac_on_exit {
-	AC_EXIT_STATUS = 0, /* default: status 0 disarms (FIN), non-zero keeps armed (RST) */
+	AC_EXIT_STATUS = 0, /* default: status 0 (or one named in status:LIST) disarms (FIN), others keep armed (RST) */
 	AC_EXIT_FIN,        /* always disarm */
 	AC_EXIT_RST,        /* never disarm */
 };
@@ -66,6 +66,8 @@ struct ac_policy {
 	unsigned keepalive_cnt;          /* TCP_KEEPCNT, probes, 1..AC_KEEPCNT_MAX */
 	/* ABORTCLOSE_USER_TIMEOUT=MILLISECONDS: 0 = off (default). */
 	unsigned user_timeout_ms;        /* TCP_USER_TIMEOUT, 1..INT_MAX */
+	uint64_t exit_ok[256 / 64];      /* ON_EXIT=status[:LIST]: bit s set =
+					    exit status s counts as success */
 };
 
 /* The kernel's own limits (include/net/tcp.h MAX_TCP_KEEPIDLE,

@@ -26,6 +26,9 @@ man-db openbsd-inetd nftables"
 PACKAGES="$PACKAGES dpkg-dev debhelper lintian"
 # nginx-light: the real daemon of test/status/status_nginx.sh (abortclose --status)
 PACKAGES="$PACKAGES nginx-light"
+#   issue 9: openssh-server openssh-client (test/daemons/sshd.sh), systemd
+#            (systemd-socket-activate: test/daemons/socket_activate.sh)
+PACKAGES="$PACKAGES openssh-server openssh-client systemd"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

@@ -131,8 +131,15 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 		return e;
 	}
 	e |= AC_F_MANAGED;
-	if (!(e & AC_F_ARMED) && ac_arm(fd))
+	if (e & AC_F_LISTENER) {
+		/* A listener is never armed (hook_socket.c): one inherited armed
+		 * (from an older library) gets the program's value back. */
+		if (e & AC_F_ARMED)
+			ac_disarm(fd, e);
+		e &= ~AC_F_ARMED;
+	} else if (!(e & AC_F_ARMED) && ac_arm(fd)) {
 		e |= AC_F_ARMED;
+	}
 	ac_set(fd, e);
 	*event = NULL;
 	if ((e & AC_F_ARMED) && !(e & AC_F_LISTENER)) {

@@ -10,7 +10,10 @@
  * kernel sends RST.
  *
  * The decision (ABORTCLOSE_ON_EXIT): status (default) disarms when the status
- * is 0, fin always, rst never.  A socket another live process still holds is
+ * is 0 (or one named in status:LIST), fin always, rst never.  A non-zero
+ * status named as success does not count when a child of this process was
+ * killed by a signal and not reaped yet (sshd's monitor, see
+ * child_killed_by_signal()).  A socket another live process still holds is
  * left armed for that process (holders.c).
  */
 #include "state.h"
@@ -18,14 +21,103 @@
 #include "log.h"
 #include "real.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* Did a child of this process die of a signal, or is it dying of one?  A
+ * zombie is seen with waitid(WNOWAIT), which only looks (the program still
+ * reaps it).  A child still inside its exit is not a zombie yet, but its
+ * sockets are already closed, so its parent may be here already (sshd's
+ * monitor reads EOF from the dying session child and exits at once): its
+ * wait status is in the last field of /proc/PID/stat (exit_code, set at
+ * the start of do_exit, Linux 3.5+); the children are listed in
+ * /proc/self/task/PID/children (the main thread's, which is where
+ * fork() from a single-threaded daemon puts them). */
+static int stat_exit_signal(long pid)
+{
+	char path[64], buf[1024], *p = path, *end = path + sizeof path - 1;
+	p = ac_fmt_str(p, end, "/proc/");
+	p = ac_fmt_ulong(p, end, (unsigned long)pid);
+	p = ac_fmt_str(p, end, "/stat");
+	*p = 0;
+	long fd = ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	long start = n;
+	while (start > 0 && buf[start - 1] >= '0' && buf[start - 1] <= '9')
+		start--;
+	unsigned long code = 0;
+	for (long i = start; i < n; i++)
+		code = code * 10 + (unsigned long)(buf[i] - '0');
+	return (int)(code & 0x7f); /* WTERMSIG of the wait status; 0 = exited */
+}
+
+static int child_killed_by_signal(void)
+{
+	siginfo_t si;
+	int saved = errno, sig = 0;
+	memset(&si, 0, sizeof si);
+	if (ac_sys(SYS_waitid, P_ALL, 0, (long)&si, WEXITED | WNOHANG | WNOWAIT, 0, 0) == 0 &&
+	    si.si_pid != 0 && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)) {
+		errno = saved;
+		return si.si_status;
+	}
+	char path[80], buf[512], *p = path, *end = path + sizeof path - 1;
+	long pid = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	p = ac_fmt_str(p, end, "/proc/self/task/");
+	p = ac_fmt_ulong(p, end, (unsigned long)pid);
+	p = ac_fmt_str(p, end, "/children");
+	*p = 0;
+	long fd = ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd >= 0) {
+		long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+		ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		long child = 0;
+		for (long i = 0; i < n && !sig; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				child = child * 10 + (buf[i] - '0');
+			} else if (child) {
+				sig = stat_exit_signal(child);
+				child = 0;
+			}
+		}
+		if (!sig && child)
+			sig = stat_exit_signal(child);
+	}
+	errno = saved;
+	return sig;
+}
 
 void ac_exit_apply(int status)
 {
 	if (!ac_on())
 		return;
 	bool disarm = ac_policy_exit_disarms(&ac_policy, status);
+	/* Only for ON_EXIT=status[:LIST] (fin means always). */
+	int killed = disarm && ac_policy.on_exit == AC_EXIT_STATUS && (status & 0xff) != 0
+			     ? child_killed_by_signal() : 0;
+	if (killed) {
+		/* A non-zero status named as success (status:0,255) is how some
+		 * daemons end both ways: sshd's monitor exits 255 after its
+		 * session child exits 255 (a normal logout) and after that child
+		 * is killed.  A child killed by a signal, not yet reaped, tells
+		 * the second case: the end is abnormal, leave the sockets armed. */
+		disarm = false;
+		if (ac_log_enabled(AC_LEVEL_DEBUG))
+			ac_log_text(AC_LEVEL_DEBUG, "exit status counted as success, but a child was killed by a signal: sockets left armed");
+	}
 	/* Every socket of this process is released from here on: a holder that
 	 * closes at the same time must not count on us (holders.c).  Sockets
 	 * left armed are not released: a holder keeps counting on us. */

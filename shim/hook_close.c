@@ -36,10 +36,12 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 {
 	if (!ac_on())
 		return;
-	ac_log_range_closing(first, last);
 	int max = atomic_load(&ac_max_fd);
-	if (max < 0 || first > (unsigned)max)
+	if (max < 0 || first > (unsigned)max) {
+		ac_log_range_closing(first, last);
 		return;
+	}
+	unsigned range_last = last;
 	if (last > (unsigned)max)
 		last = (unsigned)max;
 	/* Release every fd first with the whole range counted as closing, so
@@ -53,6 +55,9 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 	for (unsigned fd = first; fd <= last; fd++)
 		if (ac_get((int)fd))
 			ac_take((int)fd);
+	/* After the releases, whose lines still go to the open log fd: the log
+	 * is reopened at the next line after the real close (log.c). */
+	ac_log_range_closing(first, range_last);
 }
 
 AC_EXPORT int close(int fd)
@@ -60,6 +65,7 @@ AC_EXPORT int close(int fd)
 	ac_close_prepare(fd, "close");
 	int r = ac_real_close(fd);
 	ac_board_withdraw(); /* touches no errno */
+	ac_log_after_close(); /* keeps errno */
 	return r;
 }
 
@@ -169,6 +175,7 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 		ac_close_range_prepare(first, last, "close_range");
 	int r = ac_real_close_range(first, last, flags);
 	ac_board_withdraw();
+	ac_log_after_close();
 	return r;
 }
 
@@ -177,4 +184,5 @@ AC_EXPORT void closefrom(int lowfd)
 	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
 	ac_real_closefrom(lowfd);
 	ac_board_withdraw();
+	ac_log_after_close();
 }

@@ -60,22 +60,8 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 		ac_entry e = ac_get(fd);
 		if (!ac_entry_armed(e) || !leaves(fd, e, keeps))
 			continue;
-		if (e & AC_F_LISTENER) {
-			/* A listener going to a program without the library would pass
-			 * the arming on to every connection it accepts. */
-			if (!keeps && !is_cloexec(fd)) {
-				/* ...unless another process still accepts on it: it counts
-				 * on the arming (PASS_ARM), and the new program is unlikely
-				 * to accept on a listener it merely leaked. */
-				unsigned ep = ac_entry_epoch(e);
-				if ((ep < atomic_load(&ac_epoch) || ep < ac_birth_epoch) &&
-				    ac_find_other_holder(fd, e) > 0)
-					continue;
-				ac_disarm(fd, e);
-				ac_set(fd, e | AC_F_EXEC_TMP);
-			}
-			continue;
-		}
+		if (e & AC_F_LISTENER)
+			continue; /* never armed (hook_socket.c): nothing to pass on */
 		if (survivor_alias(fd, e, keeps))
 			continue;
 		if (is_cloexec(fd))

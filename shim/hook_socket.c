@@ -1,14 +1,17 @@
 /* hook_socket.c - where sockets begin: socket, listen, accept, accept4,
  * connect.
  *
- * Without filters a TCP socket is armed at socket(), before any listen(): the
- * kernel copies SO_LINGER from a listener into each connection when its
- * handshake completes (inet_csk_clone_lock copies the socket), so accepted
- * sockets are born armed and accept() costs no extra system call.  A listener
- * this process did not arm before listen() (inherited, or armed late) does not
- * pass the arming to connections already queued, so their accepted sockets
- * are armed explicitly.  With ABORTCLOSE_PORTS/ROLES the decision waits until
- * the port and role are known: listen() for servers, connect() for clients.
+ * Without filters a TCP socket is armed at socket() (it may become a client).
+ * A listener is never armed: listen() gives it the program's own linger back
+ * before the real listen(), so no connection can be queued on it with {1,0}.
+ * The kernel copies SO_LINGER from a listener into each connection when its
+ * handshake completes (inet_csk_clone_lock copies the socket): an armed
+ * listener would hand {1,0} to every connection queued on it, and a program
+ * that receives the listener without the library (socket activation, exec,
+ * SCM_RIGHTS) would then abort each of its normal closes.  So every accepted
+ * connection is armed explicitly: one setsockopt per accept().  With
+ * ABORTCLOSE_PORTS/ROLES the decision waits until the port and role are
+ * known: listen() for servers, connect() for clients.
  */
 #include "state.h"
 #include "keepalive.h"
@@ -81,8 +84,12 @@ AC_EXPORT int listen(int fd, int backlog)
 		}
 		return r;
 	}
-	if (e & AC_F_ARMED)
-		e |= AC_F_PASS_ARM; /* armed before listen(): every connection inherits it */
+	/* Never a listener armed (see the top): the program's own value back
+	 * before the real listen(), when nothing can be queued on it yet. */
+	if (e & AC_F_ARMED) {
+		ac_disarm(fd, e);
+		e &= ~AC_F_ARMED;
+	}
 	ac_set(fd, e);
 	if (e & AC_F_MANAGED)
 		ac_keepalive_apply(fd); /* copied into each accepted connection */
@@ -93,18 +100,8 @@ static int accepted(int lfd, int fd)
 {
 	if (fd < 0 || !ac_on())
 		return fd;
-	if (!ac_fd_in_table(fd)) {
-		/* Beyond the table (the fd limit was raised after load): pass it
-		 * through untouched.  The kernel copied the listener's arming into
-		 * it, so give it the program's own linger back. */
-		ac_entry l = ac_get(lfd);
-		/* Armed at any time, not only before listen(): with
-		 * ABORTCLOSE_PORTS/ROLES the listener is armed after listen() (no
-		 * PASS_ARM), and every connection completed since inherits it. */
-		if (ac_entry_armed(l))
-			ac_disarm(fd, l);
-		return fd;
-	}
+	if (!ac_fd_in_table(fd))
+		return fd; /* beyond the table (limit raised after load): untouched */
 	ac_entry l = ac_get(lfd);
 	if (!l) {
 		l = ac_classify(lfd, 0);
@@ -130,11 +127,8 @@ static int accepted(int lfd, int fd)
 		     (l & (AC_F_USER_ON | AC_LINGER_MASK));
 	if (l & AC_F_MANAGED) {
 		e |= AC_F_MANAGED;
-		/* Armed before listen(): the kernel copied the arming into the
-		 * connection at the handshake, no system call needed.  (A listener
-		 * shared with another process is never disarmed under it: see
-		 * hook_exec.c.) */
-		if ((l & AC_F_PASS_ARM) || ac_arm(fd))
+		/* The one extra system call of the accept path. */
+		if (ac_arm(fd))
 			e |= AC_F_ARMED;
 	}
 	ac_set(fd, e);

@@ -3,15 +3,20 @@
  * Node.js (libuv) closes every descriptor with syscall(SYS_close, fd) and
  * never calls close(), so the generic entry point is interposed too.  Every
  * number is passed on with all six arguments (reading six longs from the
- * variadic list is what glibc's own syscall() does); only close, shutdown
- * and close_range are looked at.  An unknown number is never rejected. */
+ * variadic list is what glibc's own syscall() does); only close, shutdown,
+ * close_range and seccomp (libseccomp's seccomp_load: sandbox.c) are looked
+ * at.  An unknown number is never rejected. */
 #include "close.h"
+#include "sandbox.h"
 #include "state.h"
 #include "export.h"
 #include "real.h"
+#include "log.h"
 
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 static int raw_shutdown(int fd, int how)
@@ -41,10 +46,22 @@ AC_EXPORT long syscall(long nr, ...)
 			ac_close_range_prepare((unsigned)a1, (unsigned)a2, "close_range");
 		break;
 #endif
+#ifdef SYS_seccomp
+	case SYS_seccomp:
+		ac_sandbox_before((unsigned long)a1, (unsigned long)a2, (const void *)a3, "seccomp(2)");
+		break;
+#endif
+	case SYS_prctl:
+		/* syscall(SYS_prctl, PR_SET_SECCOMP, mode, prog): as prctl(). */
+		if (a1 == PR_SET_SECCOMP && (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER))
+			ac_sandbox_before(a2 == SECCOMP_MODE_STRICT ? SECCOMP_SET_MODE_STRICT : SECCOMP_SET_MODE_FILTER,
+					  0, a2 == SECCOMP_MODE_FILTER ? (const void *)a3 : NULL, "syscall(SYS_prctl)");
+		break;
 	default:
 		break;
 	}
 	long r = ac_real_syscall(nr, a1, a2, a3, a4, a5, a6);
 	ac_board_withdraw(); /* only set by the close paths above */
+	ac_log_after_close(); /* the log fd closed by the call above: reopen */
 	return r;
 }

@@ -5,6 +5,7 @@
 #include "keepalive.h"
 #include "log.h"
 #include "real.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,9 +77,22 @@ __attribute__((constructor(101))) static void ac_init(void)
 	int invalid = ac_policy_parse(environ, getauxval(AT_SECURE) != 0, &ac_policy, msg) != 0;
 	if (msg[0])
 		write_line(msg); /* the one error line, or a warning */
-	if (invalid || !ac_policy.enabled || ac_table_init() != 0) {
+	if (invalid || !ac_policy.enabled) {
 		errno = saved;
 		return; /* pass-through for this process */
+	}
+	/* Before any other call of ours (mmap, getrlimit, pthread_atfork,
+	 * getdents64, getsockopt...): under a seccomp filter we cannot see,
+	 * any of them may be answered with SIGSYS (sandbox.c). */
+	const char *why;
+	if (ac_sandbox_present_at_load(&why)) {
+		ac_sandbox_say_at_load(why);
+		errno = saved;
+		return;
+	}
+	if (ac_table_init() != 0) {
+		errno = saved;
+		return;
 	}
 	ac_log_init();
 	ac_board_init();

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,10 +19,38 @@
 struct ac_stats ac_stats;
 
 /* The log's descriptor, moved above the range programs normally use so that
- * a program's own dup2/open does not collide with it; -1 when off. */
+ * a program's own dup2/open does not collide with it; -1 when off.
+ *
+ * Daemons close every high fd at start (sshd, systemd-socket-activate:
+ * closefrom(3) / close_range), ours included.  The close hooks then mark the
+ * log LOG_REOPEN instead of off, and reopen the destination right after the
+ * program's close returns (ac_log_after_close: sshd chroots its
+ * pre-authentication child soon after, where file:PATH would no longer
+ * resolve), or else the next line due does (reopen() below): raw system
+ * calls only, so it stays
+ * async-signal-safe; one thread reopens (LOG_REOPENING), a line from another
+ * thread meanwhile is dropped.  The new fd is moved above LOG_FD_FLOOR at
+ * once (F_DUPFD_CLOEXEC), so it never keeps a number the program is about to
+ * get from open()/socket()/accept() (lowest free number).  The short moment
+ * the low number is ours, between the open and the move, is the one window
+ * left: a second thread dup2()ing onto exactly that free number then would
+ * lose its fd to our close.
+ *
+ * What "reopen" means per destination:
+ *   file:PATH     the same path, O_APPEND (no O_CREAT dance: as at load);
+ *   syslog[:SOCK] a new datagram socket connected to the same path;
+ *   stderr        the stderr the program started with, only if fd 2 is
+ *                 still that same file (same st_dev/st_ino as at load):
+ *                 /proc/self/fd/2 or fd 2 itself may by then be a client's
+ *                 socket or /dev/null, and writing our lines into a client's
+ *                 connection would corrupt it.  If fd 2 changed, logging
+ *                 stops. */
 static _Atomic int log_fd = -1;
 static bool log_is_syslog;
+static unsigned long stderr_dev, stderr_ino; /* fd 2 at load (stderr log) */
 #define LOG_FD_FLOOR 900
+#define LOG_REOPEN (-2)    /* closed by the program: reopen at the next line */
+#define LOG_REOPENING (-3) /* one thread is reopening it */
 
 char *ac_fmt_str(char *p, char *end, const char *s)
 {
@@ -78,13 +108,53 @@ static char *fmt_addr(char *p, char *end, const struct sockaddr_storage *ss, soc
 
 bool ac_log_enabled(enum ac_log_level level)
 {
+	int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
 	return ac_policy.log_dest != AC_LOG_OFF && level <= ac_policy.log_level &&
-	       atomic_load_explicit(&log_fd, memory_order_relaxed) >= 0;
+	       (fd >= 0 || fd == LOG_REOPEN);
+}
+
+static int open_destination(void);
+static int move_high(int fd);
+
+/* The destination again after the program closed our fd (see the top). */
+static int reopen(void)
+{
+	int saved = errno, fd = -1;
+	if (ac_policy.log_dest == AC_LOG_STDERR) {
+		struct stat st;
+		if (ac_sys(SYS_newfstatat, 2, (long)"", (long)&st, AT_EMPTY_PATH, 0, 0) == 0 &&
+		    (unsigned long)st.st_dev == stderr_dev && (unsigned long)st.st_ino == stderr_ino)
+			fd = (int)ac_sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, LOG_FD_FLOOR, 0, 0, 0);
+	} else {
+		fd = move_high(open_destination());
+	}
+	errno = saved;
+	return fd;
+}
+
+/* LOG_REOPEN -> a new fd (or -1 if the destination is gone); the fd, or a
+ * negative value when there is none to write to now. */
+static int reopen_if_due(int fd)
+{
+	if (fd != LOG_REOPEN)
+		return fd;
+	int expect = LOG_REOPEN;
+	if (!atomic_compare_exchange_strong(&log_fd, &expect, LOG_REOPENING))
+		return -1; /* another thread is at it */
+	fd = reopen();
+	atomic_store(&log_fd, fd >= 0 ? fd : -1);
+	return fd;
+}
+
+void ac_log_after_close(void)
+{
+	if (AC_UNLIKELY(atomic_load_explicit(&log_fd, memory_order_relaxed) == LOG_REOPEN))
+		reopen_if_due(LOG_REOPEN);
 }
 
 static void emit(enum ac_log_level level, char *line, char *p, char *end)
 {
-	int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
+	int fd = reopen_if_due(atomic_load_explicit(&log_fd, memory_order_relaxed));
 	if (fd < 0)
 		return;
 	if (p >= end)
@@ -94,11 +164,33 @@ static void emit(enum ac_log_level level, char *line, char *p, char *end)
 	int saved = errno;
 	ssize_t r;
 	(void)level;
-	do
-		r = log_is_syslog ? send(fd, line, (size_t)(p - line), MSG_DONTWAIT | MSG_NOSIGNAL)
-				  : write(fd, line, (size_t)(p - line));
-	while (r < 0 && errno == EINTR);
+	if (log_is_syslog) {
+		do
+			r = send(fd, line, (size_t)(p - line), MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (r < 0 && errno == EINTR);
+	} else {
+		ac_log_write(fd, line, (size_t)(p - line));
+	}
 	errno = saved;
+}
+
+bool ac_log_write(int fd, const char *buf, size_t n)
+{
+	/* A write past RLIMIT_FSIZE raises SIGXFSZ, which kills by default:
+	 * sshd's pre-authentication child sets the limit to 0.  Never write
+	 * beyond it: the line is dropped instead.  Error ignored: no limit. */
+	struct rlimit rl;
+	if (ac_sys(SYS_prlimit64, 0, RLIMIT_FSIZE, 0, (long)&rl, 0, 0) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		struct stat st;
+		if (ac_sys(SYS_newfstatat, fd, (long)"", (long)&st, AT_EMPTY_PATH, 0, 0) != 0 ||
+		    (S_ISREG(st.st_mode) && (unsigned long long)st.st_size + n > rl.rlim_cur))
+			return false;
+	}
+	long r;
+	do
+		r = ac_sys(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
+	while (r < 0 && errno == EINTR);
+	return r >= 0;
 }
 
 /* syslog wants "<PRI>TAG[pid]: msg"; facility daemon (3), severity from level. */
@@ -179,36 +271,55 @@ static int move_high(int fd)
 	return fd;
 }
 
+/* Open the file or syslog destination (not stderr); -1 with errno set. */
+static int open_destination(void)
+{
+	int fd = -1;
+	if (ac_policy.log_dest == AC_LOG_FILE) {
+		fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)ac_policy.log_path,
+				 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0);
+	} else if (ac_policy.log_dest == AC_LOG_SYSLOG) {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		const char *path = ac_policy.log_path[0] ? ac_policy.log_path : "/dev/log";
+		for (size_t i = 0; path[i] && i < sizeof sun.sun_path - 1; i++)
+			sun.sun_path[i] = path[i];
+		fd = (int)ac_sys(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+		if (fd >= 0 && ac_sys(SYS_connect, fd, (long)&sun, sizeof sun, 0, 0, 0) != 0) {
+			int e = errno;
+			ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+			errno = e;
+			fd = -1;
+		}
+	}
+	return fd;
+}
+
 void ac_log_init(void)
 {
 	int saved = errno, fd = -1;
 	switch (ac_policy.log_dest) {
 	case AC_LOG_OFF:
 		break;
-	case AC_LOG_STDERR:
+	case AC_LOG_STDERR: {
 		/* A private copy of the stderr the program started with: once the
 		 * program closes fd 2, the number may become a client's socket. */
+		struct stat st;
+		if (ac_sys(SYS_newfstatat, 2, (long)"", (long)&st, AT_EMPTY_PATH, 0, 0) == 0) {
+			stderr_dev = (unsigned long)st.st_dev;
+			stderr_ino = (unsigned long)st.st_ino;
+		}
 		fd = (int)ac_sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, LOG_FD_FLOOR, 0, 0, 0);
 		atomic_store(&log_fd, fd >= 0 ? fd : 2);
 		errno = saved;
 		return;
+	}
 	case AC_LOG_FILE:
-		fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)ac_policy.log_path,
-				 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0);
+		fd = open_destination();
 		break;
-	case AC_LOG_SYSLOG: {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
-		const char *path = ac_policy.log_path[0] ? ac_policy.log_path : "/dev/log";
-		for (size_t i = 0; path[i] && i < sizeof sun.sun_path - 1; i++)
-			sun.sun_path[i] = path[i];
-		fd = ac_real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-			ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-			fd = -1;
-		}
+	case AC_LOG_SYSLOG:
+		fd = open_destination();
 		log_is_syslog = true;
 		break;
-	}
 	}
 	if (fd < 0 && ac_policy.log_dest != AC_LOG_OFF) {
 		/* Not a configuration error (the value was valid): say once why
@@ -226,18 +337,25 @@ void ac_log_init(void)
 	errno = saved;
 }
 
+/* The program is closing our log fd: reopen at the next line (the CAS keeps
+ * a stepped-back log, -1, off for good). */
 void ac_log_fd_closing(int fd)
 {
 	int cur = atomic_load_explicit(&log_fd, memory_order_relaxed);
 	if (fd == cur && cur != 2)
-		atomic_store(&log_fd, -1);
+		atomic_compare_exchange_strong(&log_fd, &cur, LOG_REOPEN);
 }
 
 void ac_log_range_closing(unsigned lo, unsigned hi)
 {
 	int cur = atomic_load_explicit(&log_fd, memory_order_relaxed);
 	if (cur > 2 && (unsigned)cur >= lo && (unsigned)cur <= hi)
-		atomic_store(&log_fd, -1);
+		atomic_compare_exchange_strong(&log_fd, &cur, LOG_REOPEN);
+}
+
+void ac_log_stop(void)
+{
+	atomic_store(&log_fd, -1);
 }
 
 void ac_stats_print(void)
@@ -265,7 +383,6 @@ void ac_stats_print(void)
 	int fd = atomic_load(&log_fd);
 	if (fd < 0 || log_is_syslog)
 		fd = 2;
-	ssize_t r = write(fd, line, (size_t)(p - line));
-	(void)r;
+	ac_log_write(fd, line, (size_t)(p - line));
 	errno = saved;
 }

@@ -43,6 +43,17 @@ void ac_log_text(enum ac_log_level level, const char *text);
  * (the number may be reused for the program's own files). */
 void ac_log_fd_closing(int fd);
 void ac_log_range_closing(unsigned lo, unsigned hi);
+/* After the program's close/close_range/closefrom returned: reopen the log
+ * now if that closed it (one load when it did not). */
+void ac_log_after_close(void);
+
+/* Logging stops for good (the library stepped back under seccomp: no call
+ * of its own any more, not even a reopen). */
+void ac_log_stop(void);
+
+/* write(2) of a whole line to fd, dropped (false) rather than let it go
+ * past RLIMIT_FSIZE (SIGXFSZ would kill the program); errno may change. */
+bool ac_log_write(int fd, const char *buf, size_t n);
 
 /* One summary line, when ABORTCLOSE_STATS=1 (exit handler, _exit). */
 void ac_stats_print(void);

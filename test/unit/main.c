@@ -99,6 +99,7 @@ int main(void)
 	srunner_add_suite(sr, suite_messages());
 	srunner_add_suite(sr, suite_decisions());
 	srunner_add_suite(sr, suite_keepalive());
+	srunner_add_suite(sr, suite_bpf());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,3 +1,4 @@
+#include <string.h>
 /* test_decisions.c - the pure decisions: is_tcp, exit, shutdown, ports. */
 #include <limits.h>
 #include <netinet/in.h>
@@ -92,6 +93,58 @@ START_TEST(exit_fin_and_rst)
 }
 END_TEST
 
+/* ABORTCLOSE_ON_EXIT=status:LIST: the named statuses (low 8 bits) count as
+ * success, nothing else does. */
+START_TEST(exit_status_list)
+{
+	const struct ac_policy *p = &parse1("ABORTCLOSE_ON_EXIT=status:0,255")->p;
+	ck_assert(ac_policy_exit_disarms(p, 0));
+	ck_assert(ac_policy_exit_disarms(p, 255));
+	ck_assert(ac_policy_exit_disarms(p, -1)); /* exit(-1) is status 255 */
+	ck_assert(ac_policy_exit_disarms(p, 256)); /* low 8 bits: 0 */
+	ck_assert(!ac_policy_exit_disarms(p, 1));
+	ck_assert(!ac_policy_exit_disarms(p, 254));
+	p = &parse1("ABORTCLOSE_ON_EXIT=status:255")->p;
+	ck_assert(!ac_policy_exit_disarms(p, 0)); /* 0 not named: not success */
+	ck_assert(ac_policy_exit_disarms(p, 255));
+	p = &parse1("ABORTCLOSE_ON_EXIT=STATUS: 0 , 2-4 ,64")->p;
+	for (int st = 0; st < 256; st++)
+		ck_assert_int_eq(ac_policy_exit_disarms(p, st), st == 0 || (st >= 2 && st <= 4) || st == 64);
+	p = &parse1("ABORTCLOSE_ON_EXIT=status:0-255")->p;
+	for (int st = 0; st < 256; st++)
+		ck_assert(ac_policy_exit_disarms(p, st));
+	/* the last setting wins, "status" alone is status:0 again */
+	p = &parse(ENV("ABORTCLOSE_ON_EXIT=status"), 0)->p;
+	ck_assert(!ac_policy_exit_disarms(p, 255));
+}
+END_TEST
+
+/* Bad lists: one line naming the variable and what is wrong. */
+static const struct { const char *entry, *detail; } bad_exit_lists[] = {
+	{ "ABORTCLOSE_ON_EXIT=status:", "empty item" },
+	{ "ABORTCLOSE_ON_EXIT=status:0,,255", "empty item" },
+	{ "ABORTCLOSE_ON_EXIT=status:0,", "empty item" },
+	{ "ABORTCLOSE_ON_EXIT=status:256", "status 256 out of range 0-255" },
+	{ "ABORTCLOSE_ON_EXIT=status:99999999999999999999", "out of range 0-255" },
+	{ "ABORTCLOSE_ON_EXIT=status:-1", "not a status or range: '-1'" },
+	{ "ABORTCLOSE_ON_EXIT=status:0,0", "status 0 named twice" },
+	{ "ABORTCLOSE_ON_EXIT=status:1-5,3", "status 3 named twice" },
+	{ "ABORTCLOSE_ON_EXIT=status:9-2", "reversed range 9-2" },
+	{ "ABORTCLOSE_ON_EXIT=status:abc", "not a status or range: 'abc'" },
+	{ "ABORTCLOSE_ON_EXIT=status:1 2", "not a status or range: '1 2'" },
+	{ "ABORTCLOSE_ON_EXIT=status=0", NULL },
+	{ "ABORTCLOSE_ON_EXIT=fin:0", NULL },
+};
+
+START_TEST(exit_status_list_invalid)
+{
+	struct result *r = parse1(bad_exit_lists[_i].entry);
+	assert_invalid(r, "ABORTCLOSE_ON_EXIT");
+	if (bad_exit_lists[_i].detail)
+		ck_assert_msg(strstr(r->msg, bad_exit_lists[_i].detail), "%s: %s", bad_exit_lists[_i].entry, r->msg);
+}
+END_TEST
+
 START_TEST(shutdown_policy)
 {
 	struct ac_policy p;
@@ -134,6 +187,9 @@ Suite *suite_decisions(void)
 	tcase_add_loop_test(tc, is_tcp, 0, (int)(sizeof(tcp_cases) / sizeof(tcp_cases[0])));
 	tcase_add_test(tc, exit_status_policy);
 	tcase_add_test(tc, exit_fin_and_rst);
+	tcase_add_test(tc, exit_status_list);
+	tcase_add_loop_test(tc, exit_status_list_invalid, 0,
+			    (int)(sizeof(bad_exit_lists) / sizeof(bad_exit_lists[0])));
 	tcase_add_test(tc, shutdown_policy);
 	tcase_add_test(tc, port_bounds);
 	suite_add_tcase(s, tc);

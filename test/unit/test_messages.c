@@ -9,7 +9,8 @@ START_TEST(documented_examples_exact)
 {
 	ck_assert_str_eq(parse1("ABORTCLOSE_ON_EXIT=sometimes")->msg,
 			 "libabortclose: ABORTCLOSE_ON_EXIT='sometimes' is invalid (expected status, "
-			 "fin or rst); libabortclose is disabled for this process");
+			 "status:LIST of exit statuses 0-255 (status:0,255), fin or rst); "
+			 "libabortclose is disabled for this process");
 	ck_assert_str_eq(parse1("ABORTCLOSE_PORTS=80,9000-8000")->msg,
 			 "libabortclose: ABORTCLOSE_PORTS='80,9000-8000' is invalid (reversed range "
 			 "9000-8000; expected ports 1-65535 like 80,443,8000-8999,!8080); "

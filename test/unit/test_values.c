@@ -68,7 +68,7 @@ struct invalid_case {
 };
 
 #define EXP_BOOL "(expected on, off, 1 or 0)"
-#define EXP_EXIT "(expected status, fin or rst)"
+#define EXP_EXIT "(expected status, status:LIST of exit statuses 0-255 (status:0,255), fin or rst)"
 #define EXP_SHUT "(expected disarm or keep)"
 #define EXP_LEVEL "(expected error, warn, info or debug)"
 #define EXP_STATS "(expected 0, 1, on or off)"

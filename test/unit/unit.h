@@ -52,5 +52,6 @@ Suite *suite_names(void);
 Suite *suite_messages(void);
 Suite *suite_decisions(void);
 Suite *suite_keepalive(void);
+Suite *suite_bpf(void);
 
 #endif

@@ -31,6 +31,12 @@ exec '$(type -P true)'"
 
 wrun -- --dry-run --on-exit=never true
 check_status "dry-run: invalid still 2" 2
+# --on-exit=status:LIST (issue 9): the statuses that count as success.
+wrun -- --dry-run --on-exit=status:0,255 true
+check_status "dry-run: --on-exit=status:0,255 accepted" 0
+check_eq "dry-run: --on-exit=status:0,255 passed on" "$(printf '%s\n' "$OUT" | grep ON_EXIT)" "export ABORTCLOSE_ON_EXIT='status:0,255'"
+wrun -- --dry-run --on-exit=status:0,256 true
+check_status "dry-run: --on-exit=status:0,256 refused" 2
 wrun -- --dry-run no-such-command-abortclose-test
 check_status "dry-run: not found still 127" 127
 wrun -- --dry-run
