@@ -9,6 +9,7 @@
 
 _Atomic ac_entry *ac_table;
 _Atomic uint32_t *ac_alias_ino;
+_Atomic int32_t *ac_peer_pid;
 int ac_table_size;
 _Atomic int ac_max_fd = -1;
 
@@ -39,8 +40,16 @@ int ac_table_init(void)
 		munmap(p, (size_t)n * sizeof(ac_entry));
 		return -1;
 	}
+	void *r = mmap(NULL, (size_t)n * sizeof(int32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		munmap(p, (size_t)n * sizeof(ac_entry));
+		munmap(q, (size_t)n * sizeof(uint32_t));
+		return -1;
+	}
 	ac_table = p;
 	ac_alias_ino = q;
+	ac_peer_pid = r;
 	ac_table_size = (int)n;
 	return 0;
 }

@@ -59,7 +59,6 @@ AC_EXPORT int close(int fd)
 {
 	ac_close_prepare(fd, "close");
 	int r = ac_real_close(fd);
-	ac_board_withdraw(); /* touches no errno */
 	return r;
 }
 
@@ -116,7 +115,6 @@ AC_EXPORT int fclose(FILE *fp)
 	if (fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	int r = ac_real_fclose(fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -127,7 +125,6 @@ AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	FILE *r = ac_real_freopen(path, mode, fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -136,7 +133,6 @@ AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	FILE *r = ac_real_freopen64(path, mode, fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -168,7 +164,6 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	    !(flags & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only(flags))
 		ac_close_range_prepare(first, last, "close_range");
 	int r = ac_real_close_range(first, last, flags);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -176,5 +171,4 @@ AC_EXPORT void closefrom(int lowfd)
 {
 	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
 	ac_real_closefrom(lowfd);
-	ac_board_withdraw();
 }

@@ -2,6 +2,7 @@
  * table, adopt the TCP sockets the process inherited, register the exit
  * handler and the fork handlers. */
 #include "state.h"
+#include "ledger.h"
 #include "log.h"
 #include "real.h"
 
@@ -80,7 +81,7 @@ __attribute__((constructor(101))) static void ac_init(void)
 		return; /* pass-through for this process */
 	}
 	ac_log_init();
-	ac_board_init();
+	ac_ledger_init();
 	ac_fork_init();
 	ac_exit_init();
 	atomic_store(&ac_active, 1);

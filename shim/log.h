@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
+#include "fmt.h"
 
 struct ac_stats {
 	_Atomic unsigned long armed;    /* sockets armed */
@@ -47,8 +48,5 @@ void ac_log_range_closing(unsigned lo, unsigned hi);
 /* One summary line, when ABORTCLOSE_STATS=1 (exit handler, _exit). */
 void ac_stats_print(void);
 
-/* Small async-signal-safe formatting helpers (also used by holders.c). */
-char *ac_fmt_str(char *p, char *end, const char *s);
-char *ac_fmt_ulong(char *p, char *end, unsigned long v);
 
 #endif
