@@ -104,7 +104,8 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 {
 	unsigned role_bit = role == AC_F_CONNECTED ? AC_ROLE_CONNECTED : AC_ROLE_ACCEPTED;
 	e |= AC_F_DECIDED | role;
-	ac_peer_set(fd, 0); /* a new socket on this fd: no hand-over yet */
+	if (ac_peer_get(fd)) /* a new socket on this fd: no hand-over yet */
+		ac_peer_set(fd, 0); /* (no write otherwise: no copy-on-write fault after a fork) */
 	if (ac_policy.ports_filtered && port == 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;

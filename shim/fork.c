@@ -47,7 +47,12 @@ static void before_fork(void)
 	ac_ledger_fork_prepare(bump());
 }
 
-static void after_fork_parent(void) { bump(); }
+static void after_fork_parent(void)
+{
+	bump();
+	if (ac_on())
+		ac_ledger_fork_parent(0);
+}
 
 static void after_fork_child(void)
 {

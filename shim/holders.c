@@ -121,7 +121,7 @@ static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsig
 		unknown(q, why[0] == 'n' ? "no-proc-and-exec-pid-" : "fd-table-unreadable-and-exec-pid-", v->pid);
 		return -1;
 	}
-	switch (ac_id_alive(v->pid, v->start)) {
+	switch (ac_id_alive(v->pid, v->start, v->start_hi)) {
 	case AC_DEAD:
 		return 0;
 	case AC_ALIVE:
@@ -209,7 +209,7 @@ static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
 	if (r < 0) {
 		/* Some children are not in the ledger's ring: ask the kernel for the
 		 * live children of s (their own children stay unseen). */
-		if (v.pid <= 0 || ac_id_alive(v.pid, v.start) == AC_DEAD ||
+		if (v.pid <= 0 || ac_id_alive(v.pid, v.start, v.start_hi) == AC_DEAD ||
 		    ac_procfd_each_child(v.pid, kernel_child, q) < 0)
 			unknown(q, "children-not-in-ledger-pid-", v.pid);
 		if (q->found)

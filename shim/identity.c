@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 unsigned long long ac_id_start_time(long pid)
 {
@@ -44,18 +46,30 @@ unsigned long long ac_id_start_time(long pid)
 	return v;
 }
 
-/* The start time confirms a process found alive (when both are known). */
-static enum ac_alive same_start(long pid, unsigned long long start, enum ac_alive if_unknown)
+unsigned long long ac_id_now_ticks(void)
 {
-	if (start == 0)
+	static long hz;
+	struct timespec ts;
+	if (!hz)
+		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		return 0;
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)ts.tv_nsec / (1000000000ull / (unsigned long long)hz);
+}
+
+/* The start time confirms a process found alive (when both are known). */
+static enum ac_alive same_start(long pid, unsigned long long lo, unsigned long long hi, enum ac_alive if_unknown)
+{
+	if (lo == 0 || hi < lo)
 		return if_unknown;
 	unsigned long long now = ac_id_start_time(pid);
 	if (now == 0) /* gone in between, or no /proc */
 		return ac_sys(SYS_kill, pid, 0, 0, 0, 0, 0) != 0 && errno == ESRCH ? AC_DEAD : if_unknown;
-	return now == start ? AC_ALIVE : AC_DEAD;
+	return now >= lo && now <= hi ? AC_ALIVE : AC_DEAD;
 }
 
-enum ac_alive ac_id_alive(long pid, unsigned long long start)
+enum ac_alive ac_id_alive(long pid, unsigned long long start, unsigned long long start_hi)
 {
 	int saved = errno;
 	enum ac_alive r = AC_ALIVE_UNKNOWN;
@@ -65,14 +79,14 @@ enum ac_alive ac_id_alive(long pid, unsigned long long start)
 	if (ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0) == pid) {
 		/* Our parent is alive; a dead process of the ledger with the same
 		 * pid died before it was born (start times differ). */
-		r = same_start(pid, start, AC_ALIVE);
+		r = same_start(pid, start, start_hi, AC_ALIVE);
 		goto out;
 	}
 	si.si_pid = 0;
 	if (ac_sys(SYS_waitid, P_PID, pid, (long)&si, WEXITED | WNOHANG | WNOWAIT, 0, 0) == 0) {
 		/* Our child: a zombie, or running - the same one unless an
 		 * earlier child with this pid was reaped (the start time tells). */
-		r = si.si_pid != 0 ? AC_DEAD : same_start(pid, start, AC_ALIVE);
+		r = si.si_pid != 0 ? AC_DEAD : same_start(pid, start, start_hi, AC_ALIVE);
 		goto out;
 	}
 	/* Not our child (ECHILD): alive, and the same process? */
@@ -80,7 +94,7 @@ enum ac_alive ac_id_alive(long pid, unsigned long long start)
 		r = AC_DEAD;
 		goto out;
 	}
-	r = same_start(pid, start, AC_ALIVE_UNKNOWN);
+	r = same_start(pid, start, start_hi, AC_ALIVE_UNKNOWN);
 out:
 	errno = saved;
 	return r;

@@ -28,7 +28,8 @@
 
 struct lg_proc {
 	_Atomic uint64_t id;      /* gen << 32 | pid; 0 = free; pid 0 = reserved */
-	_Atomic uint64_t start;
+	_Atomic uint64_t start;   /* start time (ticks): at or after ... */
+	_Atomic uint64_t start_hi; /* ... and at or before this (the fork's interval) */
 	_Atomic uint64_t parent;
 	_Atomic uint32_t born_at, birth, state, all_at;
 	_Atomic uint32_t big;     /* big table index + 1 */
@@ -104,6 +105,7 @@ static ac_slot claim_slot(void)
 		if (!atomic_compare_exchange_strong(&p->id, &id, (uint64_t)gen << 32))
 			continue;
 		atomic_store(&p->start, 0);
+		atomic_store(&p->start_hi, 0);
 		atomic_store(&p->parent, 0);
 		atomic_store(&p->born_at, 0);
 		atomic_store(&p->birth, 0);
@@ -134,7 +136,9 @@ void ac_ledger_init(void)
 		return;
 	atomic_store(&p->birth, 1);
 	atomic_store(&p->ext_ppid, (uint64_t)ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
-	atomic_store(&p->start, ac_id_start_time(own_pid()));
+	unsigned long long st = ac_id_start_time(own_pid());
+	atomic_store(&p->start, st);
+	atomic_store(&p->start_hi, st);
 	atomic_store(&p->id, (uint64_t)h_gen(s) << 32 | (uint32_t)own_pid());
 	atomic_store(&self, s);
 }
@@ -189,6 +193,9 @@ void ac_ledger_fork_prepare(unsigned fork_epoch)
 		return;
 	atomic_store(&kid->parent, s);
 	atomic_store(&kid->born_at, fork_epoch);
+	/* The child's start time will be within [now, after the fork]: known
+	 * without reading /proc in the child (identity.h). */
+	atomic_store(&kid->start, ac_id_now_ticks());
 	if (b)
 		atomic_store(&b->kids[fork_epoch % LG_KIDS], kid_word(fork_epoch, c));
 	pending_kid = c;
@@ -206,8 +213,13 @@ static void set_pid(ac_slot c, long pid)
 
 void ac_ledger_fork_parent(long pid)
 {
-	if (pending_kid && pid > 0)
+	struct lg_proc *kid = slot_of(pending_kid);
+	if (!kid)
+		return;
+	if (pid > 0)
 		set_pid(pending_kid, pid);
+	else if (atomic_load(&kid->start_hi) == 0) /* the fork is over: the child started by now */
+		atomic_store(&kid->start_hi, ac_id_now_ticks());
 }
 
 void ac_ledger_fork_failed(void)
@@ -238,7 +250,6 @@ void ac_ledger_fork_child(unsigned birth_epoch)
 	}
 	long pid = own_pid();
 	atomic_store(&p->birth, birth_epoch);
-	atomic_store(&p->start, ac_id_start_time(pid));
 	set_pid(c, pid);
 	atomic_store(&self, c);
 }
@@ -346,6 +357,7 @@ bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 	uint64_t id = atomic_load(&p->id);
 	v->pid = (long)(uint32_t)id;
 	v->start = atomic_load(&p->start);
+	v->start_hi = atomic_load(&p->start_hi);
 	v->parent = atomic_load(&p->parent);
 	v->born_at = atomic_load(&p->born_at);
 	v->birth = atomic_load(&p->birth);

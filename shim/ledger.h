@@ -36,7 +36,7 @@ enum ac_lstate { AC_LS_LIVE = 1, AC_LS_ALL_RELEASED = 2, AC_LS_EXECED = 3 };
 
 struct ac_lview {
 	long pid;                 /* 0: reserved, the child has not run yet */
-	unsigned long long start; /* 0: unknown */
+	unsigned long long start, start_hi; /* start time within [start, start_hi]; 0: unknown */
 	ac_slot parent;
 	unsigned born_at, birth, state, all_at;
 	bool forked;              /* has forked children */
@@ -48,7 +48,8 @@ void ac_ledger_init(void);
 ac_slot ac_ledger_self(void);
 
 /* Fork (fork.c): prepare reserves the child's slot and ring entry at fork
- * epoch F; then exactly one of parent(pid), child(birth epoch), failed(). */
+ * epoch F; then parent(0) (atfork parent handler: the fork is over) and
+ * parent(pid) or failed() in the parent, child(birth epoch) in the child. */
 void ac_ledger_fork_prepare(unsigned fork_epoch);
 void ac_ledger_fork_parent(long pid);
 void ac_ledger_fork_child(unsigned birth_epoch);

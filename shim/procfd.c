@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -56,9 +57,36 @@ static bool proc_mounted(void)
 	return true;
 }
 
+/* kcmp(KCMP_FILE): is fd of pid the same open file as our fd?  One system
+ * call, no path walk (kernel/kcmp.c; same PTRACE_MODE_READ check as /proc).
+ * A socket has exactly one struct file (sock_alloc_file), shared by fork,
+ * dup and SCM_RIGHTS: same file = same socket.  -1 when it cannot tell
+ * (no kcmp, a seccomp filter, EPERM): then /proc answers. */
+static int same_file(long pid, int fd)
+{
+#ifdef SYS_kcmp
+	static _Atomic int broken;
+	if (atomic_load_explicit(&broken, memory_order_relaxed))
+		return -1;
+	long r = ac_sys(SYS_kcmp, ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), pid, 0 /* KCMP_FILE */, fd, fd, 0);
+	if (r == 0)
+		return 1;
+	if (r > 0 || errno == EBADF)
+		return 0; /* not the same file, or no such fd there */
+	if (errno == ENOSYS)
+		atomic_store_explicit(&broken, 1, memory_order_relaxed);
+#else
+	(void)pid;
+	(void)fd;
+#endif
+	return -1;
+}
+
 enum ac_proc_answer ac_procfd_holds(long pid, int fd, const char *want, size_t wantlen, const char **why)
 {
 	char path[64], buf[2048];
+	if (fd >= 0 && same_file(pid, fd) == 1)
+		return AC_PROC_YES;
 	if (fd >= 0 && link_is(AT_FDCWD, proc_path(path, sizeof path, pid, "/fd/", fd), want, wantlen))
 		return AC_PROC_YES;
 	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd", -1),
