@@ -8,7 +8,8 @@
  * M more, and for each times what a forking server does per new connection:
  * accept + fork + close of its own copy.  Each of these M handlers, with N
  * live siblings, reads one byte and times its own close of the connection
- * (the handler child's close).  Every process has a few more fds: four
+ * (the handler child's close, after the parent closed its copy: the
+ * handler holds the last reference, its close sends the FIN).  Every process has a few more fds: four
  * /dev/null fds inherited from the server, two opened by each handler.
  * The client connects N + M times (the M send one byte at once, so the
  * server's accept never waits for the network), reads the M to EOF, then
@@ -86,6 +87,9 @@ static int server(long port, long n, long m)
 				usleep(500);
 			}
 		}
+		int gate[2] = {-1, -1}; /* the handler times its close after the parent's */
+		if (i >= n && pipe(gate) != 0)
+			die("pipe");
 		int64_t t0 = now_ns();
 		int c = accept(lfd, NULL, NULL);
 		if (c < 0)
@@ -98,6 +102,8 @@ static int server(long port, long n, long m)
 			close(times[0]);
 			int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_WRONLY);
 			char x;
+			if (gate[0] >= 0 && (close(gate[1]) != 0 || read(gate[0], &x, 1) != 1))
+				_exit(1);
 			ssize_t r = read(c, &x, 1); /* a live session: until the client closes */
 			int64_t t = now_ns();
 			close(c);
@@ -109,8 +115,13 @@ static int server(long port, long n, long m)
 			_exit(0);
 		}
 		close(c);
-		if (i >= n)
+		if (i >= n) {
 			parent[i - n] = now_ns() - t0;
+			if (write(gate[1], "g", 1) != 1)
+				die("gate");
+			close(gate[0]);
+			close(gate[1]);
+		}
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			; /* reap the handlers that are done (not timed: after t1) */
 	}
