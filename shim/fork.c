@@ -40,33 +40,42 @@ static unsigned bump(void)
 	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
 
+/* Both of the parent's bumps happen before the fork: F for the fork, F + 1
+ * for what the parent makes from now on.  A bump after the fork would write
+ * the library's data page once more, a copy-on-write fault at every fork.
+ * (An entry another thread makes between this and the fork gets F + 1: the
+ * child holds it too but is not in its window - that socket is disarmed by
+ * the parent's close: protection lost, never data.) */
 static void before_fork(void)
 {
 	if (!ac_on())
 		return;
-	ac_ledger_fork_prepare(bump());
+	unsigned f = bump();
+	bump();
+	ac_ledger_fork_prepare(f);
 }
 
 static void after_fork_parent(void)
 {
-	bump();
 	if (ac_on())
 		ac_ledger_fork_parent(0);
 }
 
 static void after_fork_child(void)
 {
-	bump();
+	bump(); /* above every entry the child inherited */
 	ac_birth_epoch = atomic_load(&ac_epoch);
 	if (atomic_load_explicit(&ac_active, memory_order_relaxed))
 		ac_ledger_fork_child(ac_birth_epoch);
 	/* The stats are this process's own: the parent reports what it counted
 	 * before the fork, so the child starts from zero (sums over processes
 	 * stay right; a child that only closes its copies prints nothing). */
-	atomic_store(&ac_stats.armed, 0);
-	atomic_store(&ac_stats.graceful, 0);
-	atomic_store(&ac_stats.left, 0);
-	atomic_store(&ac_stats.skipped, 0);
+	if (ac_policy.stats) { /* no write otherwise: no copy-on-write fault */
+		atomic_store(&ac_stats.armed, 0);
+		atomic_store(&ac_stats.graceful, 0);
+		atomic_store(&ac_stats.left, 0);
+		atomic_store(&ac_stats.skipped, 0);
+	}
 }
 
 void ac_fork_init(void)
@@ -104,8 +113,7 @@ AC_EXPORT pid_t _Fork(void)
 	if (pid == 0)
 		after_fork_child();
 	else {
-		if (pid > 0)
-			after_fork_parent();
+		after_fork_parent();
 		forked(pid);
 	}
 	errno = saved;

@@ -68,6 +68,11 @@ struct question {
 	long my_pid;
 	int visits;
 	long found;       /* pid of a holder */
+	ac_slot found_slot; /* its ledger slot, when found in the fork tree */
+	unsigned found_born; /* and the fork epoch it was born at */
+	ac_slot parent;   /* our parent's slot */
+	unsigned my_birth;
+	unsigned note;    /* the parent's note about this socket (ledger.h), or 0 */
 	const char *why;  /* first reason an answer was unknown */
 	long why_pid;
 };
@@ -166,13 +171,17 @@ static int visit_child(ac_slot c, unsigned born_at, void *ctx)
 {
 	struct walk *w = ctx;
 	struct ac_lview v;
-	(void)born_at;
 	if (!ac_ledger_read(c, &v)) {
 		unknown(w->q, "ledger-slot-reused-", 0);
 		return 0;
 	}
 	/* The child got the socket at its birth (its own epoch numbering). */
-	return visit_tree(w->q, c, v.birth, w->depth + 1);
+	int r = visit_tree(w->q, c, v.birth, w->depth + 1);
+	if (r && w->q->found && !w->q->found_slot) {
+		w->q->found_slot = c;
+		w->q->found_born = born_at;
+	}
+	return r;
 }
 
 /* Look at process s, which got the socket at epoch got_at, and at the
@@ -189,6 +198,11 @@ static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
 		return 0;
 	}
 	unsigned let_go = AC_EPOCH_MAX;
+	if (s != q->me && s == q->parent && q->note) {
+		/* The parent's note: it let go at q->note, and this process is the
+		 * only child it forked meanwhile: only our own subtree is left. */
+		return depth < MAX_DEPTH ? visit_tree(q, q->me, q->my_birth, depth + 1) : 0;
+	}
 	if (s != q->me) {
 		long h = holds(q, s, &v, got_at, &let_go);
 		if (h > 0) {
@@ -216,6 +230,26 @@ static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
 			return 1;
 	}
 	return 0;
+}
+
+static int any_child(ac_slot c, unsigned born_at, void *ctx)
+{
+	(void)c;
+	(void)born_at;
+	(void)ctx;
+	return 1;
+}
+
+/* We let go of the socket at epoch now and our child found_slot holds it:
+ * if no other child of ours was born while we held it, tell it so. */
+static void note_to_child(struct question *q, unsigned ep, unsigned now)
+{
+	if (!q->found_slot || q->found_born <= ep ||
+	    ac_ledger_each_child(q->me, ep, q->found_born - 1, any_child, NULL) != 0)
+		return;
+	struct ac_lview v;
+	if (ac_ledger_read(q->found_slot, &v) && v.parent == q->me)
+		ac_ledger_note_to_child(q->found_slot, q->ino, now);
 }
 
 /* A socket that came into the ledger from outside (exec, inherited at load):
@@ -280,6 +314,12 @@ int ac_find_other_holder(int fd, ac_entry e)
 		/* Up to the process that got the socket. */
 		ac_slot origin = q.me;
 		struct ac_lview v;
+		if (ac_ledger_read(q.me, &v)) {
+			q.parent = v.parent;
+			q.my_birth = v.birth;
+			if (ep < v.birth)
+				q.note = ac_ledger_note_from_parent(q.ino);
+		}
 		bool from_outside = false;
 		long ext = 0;
 		for (int up = 0; ac_ledger_read(origin, &v) && ep < v.birth; up++) {
@@ -294,6 +334,8 @@ int ac_find_other_holder(int fd, ac_entry e)
 			outside(&q, ext);
 		if (!q.found)
 			visit_tree(&q, origin, ep, 0);
+		if (q.found && origin == q.me)
+			note_to_child(&q, ep, cur);
 		peer(&q, sent_to);
 	}
 	if (q.found)

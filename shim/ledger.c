@@ -37,6 +37,7 @@ struct lg_proc {
 	_Atomic uint32_t forked;
 	_Atomic uint32_t last_fork; /* epoch of its latest fork */
 	_Atomic uint64_t ext_ppid;  /* first slot of a ledger: its parent's pid */
+	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | epoch (ledger.h) */
 	_Atomic uint64_t rel[LG_RELS]; /* ino << 32 | epoch; 0 = empty */
 };
 
@@ -54,7 +55,9 @@ struct lg_map {
 };
 
 static struct lg_map *lg;
-static _Atomic ac_slot self;            /* this process's slot */
+/* This process's slot; in .data beside the epochs (init.c), so that a
+ * forked child's writes touch one page of ours, not two. */
+static _Atomic ac_slot self __attribute__((section(".data")));
 static __thread ac_slot pending_kid;    /* reserved by this thread's fork */
 static __thread unsigned pending_epoch;
 
@@ -115,6 +118,7 @@ static ac_slot claim_slot(void)
 		atomic_store(&p->forked, 0);
 		atomic_store(&p->last_fork, 0);
 		atomic_store(&p->ext_ppid, 0);
+		atomic_store(&p->pnote, 0);
 		for (int r = 0; r < LG_RELS; r++)
 			atomic_store(&p->rel[r], 0);
 		atomic_store(&p->state, AC_LS_LIVE);
@@ -441,4 +445,19 @@ int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_sl
 			break;
 	}
 	return incomplete;
+}
+
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch)
+{
+	struct lg_proc *p = slot_of(c);
+	if (p && ino)
+		atomic_store(&p->pnote, (uint64_t)ino << 32 | epoch);
+}
+
+unsigned ac_ledger_note_from_parent(uint32_t ino)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	struct lg_proc *p = slot_of(ac_ledger_self());
+	uint64_t w = p ? atomic_load(&p->pnote) : 0;
+	return w && rec_ino(w) == ino ? rec_epoch(w) : 0;
 }

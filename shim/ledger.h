@@ -5,8 +5,8 @@
  * kept across setuid: it is memory, not a file), lost at exec (the new
  * program starts its own).  No file, no name: only the processes of the tree
  * can reach it (and what can ptrace them), and each process writes only its
- * own slot, its own release records and the ring entry of each child it
- * forks.
+ * own slot, its own release records, the ring entry and slot reservation
+ * of each child it forks, and one note to its newest child (below).
  *
  * Per process (a slot, named by a handle = generation << 32 | index + 1):
  *   pid, start time (identity.h), parent handle, born_at (the parent's fork
@@ -62,6 +62,14 @@ void ac_ledger_released(uint32_t ino, unsigned epoch);
 void ac_ledger_unreleased(uint32_t ino);
 void ac_ledger_all_released(unsigned epoch);
 void ac_ledger_exec(bool going);
+
+/* The parent's note to its child c: "I let go of ino at epoch, and you are
+ * the only child I forked while I held it" - so the child's own close needs
+ * neither the parent's records nor its ring (no page of the parent's to
+ * touch).  note_from_parent: the epoch of such a note to this process about
+ * ino, 0 if none. */
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch);
+unsigned ac_ledger_note_from_parent(uint32_t ino);
 
 /* Read a slot; false if the handle is stale (slot reused) or invalid. */
 bool ac_ledger_read(ac_slot s, struct ac_lview *v);
