@@ -24,7 +24,8 @@
  *      (SO_PEERCRED of the UNIX socket).  O(fds of that process).
  *   3. a socket that came from outside the ledger (inherited at exec or at
  *      load, e.g. inetd): the ledger's first process's parent and that
- *      parent's children, through /proc (O(siblings x fds)).
+ *      parent's children, through /proc (O(siblings x fds)); the same, plus
+ *      our own children, for a process that found no room in the ledger.
  *
  * Evidence for one candidate, in order:
  *   a. its own release record in the ledger ("let go of INODE at epoch X",
@@ -309,7 +310,14 @@ int ac_find_other_holder(int fd, ac_entry e)
 	if (ep >= cur && ep >= ac_birth_epoch && cur != AC_EPOCH_MAX) {
 		peer(&q, sent_to); /* made after the last fork: only a peer */
 	} else if (!q.me) {
-		unknown(&q, "not-in-ledger-", 0);
+		/* Not in a ledger (no room at our fork, no mapping): the kernel
+		 * only - our children, our parent and its children (the previous
+		 * model's search, O(processes x fds)). */
+		if (ep < cur && ac_procfd_each_child(q.my_pid, kernel_child, &q) < 0)
+			unknown(&q, "children-unreadable-not-in-ledger-pid-", q.my_pid);
+		if (!q.found && ep < ac_birth_epoch)
+			outside(&q, ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
+		peer(&q, sent_to);
 	} else {
 		/* Up to the process that got the socket. */
 		ac_slot origin = q.me;
