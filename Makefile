@@ -3,7 +3,7 @@
 #   make            build/libabortclose.so (+ the helper programs)
 #   make demo       the shim on its default policy, without and with, on the wire
 #   make check      every test (unit, integration, sanitizers, valgrind)
-#   make bench      cost measurements (never asserted)
+#   make bench      cost measurements (never asserted; BENCH=fork: only the fork rows)
 #   make soak       crash / graceful soak (long)
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR= LIBEXECDIR= BINDIR= MANDIR=)
 #   make deb        the Debian package in build/deb/, checked by lintian
@@ -107,7 +107,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 bench: all
-	@bash bench/run.sh
+	@bash bench/run.sh $(BENCH)
 
 soak: all
 	@bash test/soak/run.sh

@@ -11,7 +11,8 @@
 # Parts: 1 connection churn (A/B/C/D interleaved), 2 bulk throughput (A/B
 # interleaved), 3 syscalls per connection and per read/write (strace -c),
 # 4 memory per fd (RSS), 4b closing dup()'d sockets as connections pile up,
-# 5 nginx + wrk (optional).  Prints a table and
+# 5 nginx + wrk (optional), 6 fork-per-connection server (bench/fork-rows.sh;
+# alone: `bash bench/run.sh fork`).  Prints a table and
 # writes build/bench.json.  Nothing here compares a time to a threshold:
 # the targets are printed next to the numbers for a human to judge.
 #
@@ -31,6 +32,10 @@
 # BENCH_OLD_REV (00e5538: mode O, the armed-listener design; empty = skip).
 set -u
 export LC_ALL=C # sort/join/awk must agree, and decimals use "."
+# `bash bench/run.sh fork` (make bench BENCH=fork): only the fork rows.
+if [ "${1:-}" = fork ]; then
+	exec bash "$(dirname "$0")/fork-rows.sh"
+fi
 
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -779,6 +784,10 @@ fi
 	fi
 	printf '}\n'
 } >"$JSON"
+# --- 6. fork-per-connection rows (bench/fork-rows.sh, build/bench-fork.json) ---
+if [ "$HAVE_LIB" = 1 ]; then
+	bash "$ROOT/bench/fork-rows.sh" || warn "fork rows failed"
+fi
 # Keep the raw per-round lines for whoever wants to look closer.
 RAW=$ROOT/build/bench-raw
 rm -rf "$RAW"

@@ -9,6 +9,7 @@
  */
 #include "state.h"
 #include "keepalive.h"
+#include "ledger.h"
 #include "log.h"
 #include "real.h"
 
@@ -104,6 +105,8 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 {
 	unsigned role_bit = role == AC_F_CONNECTED ? AC_ROLE_CONNECTED : AC_ROLE_ACCEPTED;
 	e |= AC_F_DECIDED | role;
+	if (ac_peer_get(fd)) /* a new socket on this fd: no hand-over yet */
+		ac_peer_set(fd, 0); /* (no write otherwise: no copy-on-write fault after a fork) */
 	if (ac_policy.ports_filtered && port == 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -149,11 +152,11 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 	return e;
 }
 
-void ac_adopt(int fd, const char *event)
+static void adopt(int fd, const char *event, unsigned epoch, long sender)
 {
 	if (!ac_fd_in_table(fd))
 		return;
-	ac_entry e = ac_classify(fd, 0);
+	ac_entry e = ac_classify(fd, epoch);
 	ac_keepalive_forget(fd);
 	if (!(e & AC_F_TCP)) {
 		ac_set(fd, e); /* what it is, or 0: no stale entry survives */
@@ -163,12 +166,29 @@ void ac_adopt(int fd, const char *event)
 	 * filter port is the local one.  inetd passes one socket as fds 0, 1 and
 	 * 2, and a received fd may be a second fd of a socket we hold: each may
 	 * alias another, so the close of one looks for the others. */
-	ac_alias_note(fd);
+	uint32_t ino = ac_alias_note(fd);
+	ac_ledger_unreleased(ino); /* held again (a socket we had sent away) */
 	e = ac_decide(fd, e | AC_F_ALIASED, AC_F_ACCEPTED, 0);
+	if (sender)
+		ac_peer_set(fd, (int32_t)sender);
 	if (e & AC_F_MANAGED) {
 		ac_log_fd(AC_LEVEL_DEBUG, fd, event, 0);
 		ac_keepalive_adopt(fd);
 	}
+}
+
+void ac_adopt(int fd, const char *event)
+{
+	adopt(fd, event, 0, 0);
+}
+
+void ac_adopt_received(int fd, long sender)
+{
+	/* With the sender known, the socket is this process's from now on
+	 * (current epoch) and the sender is the other candidate holder; without
+	 * it, epoch 0: treated like an inherited socket, as before. */
+	unsigned ep = sender > 0 ? atomic_load_explicit(&ac_epoch, memory_order_relaxed) : 0;
+	adopt(fd, "adopted:received", ep, sender > 0 ? sender : 0);
 }
 
 int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx)
@@ -206,17 +226,39 @@ bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
 	return (e & AC_F_ALIASED) && ac_each_alias(fd, outside_range, &skip);
 }
 
+bool ac_maybe_shared(int fd, ac_entry e)
+{
+	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	/* A saturated epoch no longer tells old entries from new: search. */
+	return ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX || ac_peer_get(fd) != 0;
+}
+
+/* An unarmed TCP socket that may be shared: only the ledger's record that we
+ * let go of it (a relative that cannot read our fd table must not take us
+ * for a holder). */
+static void record_release(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	if (fstat(fd, &st) == 0)
+		ac_ledger_released((uint32_t)st.st_ino, atomic_load_explicit(&ac_epoch, memory_order_relaxed));
+	errno = saved;
+}
+
 void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 {
 	/* A listener's linger only matters to the connections it passes on, and
 	 * it may be shared with children that still accept: never disarm it. */
-	if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
+	if (e & AC_F_LISTENER)
 		return;
+	if (!ac_entry_armed(e)) {
+		if ((e & AC_F_TCP) && ac_maybe_shared(fd, e) && !ac_has_alias(fd, e, skip_lo, skip_hi))
+			record_release(fd);
+		return;
+	}
 	if (ac_has_alias(fd, e, skip_lo, skip_hi))
 		return; /* another fd of ours still holds it: this close sends nothing */
-	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
-	/* A saturated epoch no longer tells old entries from new: search. */
-	if (ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX) {
+	if (ac_maybe_shared(fd, e)) {
 		int pid = ac_find_other_holder(fd, e);
 		if (pid > 0) {
 			ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:shared-with-pid-", pid);

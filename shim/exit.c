@@ -14,10 +14,12 @@
  * status named as success does not count when a child of this process was
  * killed by a signal and not reaped yet (sshd's monitor, see
  * child_killed_by_signal()).  A socket another live process still holds is
- * left armed for that process (holders.c).
+ * left armed for that process (holders.c); the ledger records that this
+ * process released every socket before any is looked at (the tie rule).
  */
 #include "state.h"
 #include "export.h"
+#include "ledger.h"
 #include "log.h"
 #include "real.h"
 
@@ -122,7 +124,7 @@ void ac_exit_apply(int status)
 	 * closes at the same time must not count on us (holders.c).  Sockets
 	 * left armed are not released: a holder keeps counting on us. */
 	if (disarm)
-		ac_board_exiting();
+		ac_ledger_all_released(atomic_load(&ac_epoch));
 	int max = atomic_load(&ac_max_fd);
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);

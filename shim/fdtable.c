@@ -9,6 +9,7 @@
 
 _Atomic ac_entry *ac_table;
 _Atomic uint32_t *ac_alias_ino;
+_Atomic int32_t *ac_peer_pid;
 int ac_table_size;
 _Atomic int ac_max_fd = -1;
 
@@ -29,18 +30,15 @@ int ac_table_init(void)
 	if (n < AC_TABLE_MIN)
 		n = AC_TABLE_MIN;
 
-	void *p = mmap(NULL, (size_t)n * sizeof(ac_entry), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* One mapping for the three arrays: one VMA to copy at each fork
+	 * instead of three (a forking server pays dup_mmap per VMA). */
+	size_t te = (size_t)n * sizeof(ac_entry), ta = (size_t)n * sizeof(uint32_t), tp = (size_t)n * sizeof(int32_t);
+	char *p = mmap(NULL, te + ta + tp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	void *q = mmap(NULL, (size_t)n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (q == MAP_FAILED) {
-		munmap(p, (size_t)n * sizeof(ac_entry));
-		return -1;
-	}
-	ac_table = p;
-	ac_alias_ino = q;
+	ac_table = (void *)p;
+	ac_alias_ino = (void *)(p + te);
+	ac_peer_pid = (void *)(p + te + ta);
 	ac_table_size = (int)n;
 	return 0;
 }

@@ -84,6 +84,22 @@ static inline uint32_t ac_alias_get(int fd)
 	return fd >= 0 && fd < ac_table_size ? atomic_load_explicit(&ac_alias_ino[fd], memory_order_acquire) : 0;
 }
 
+/* Beside it too, for sockets handed over with SCM_RIGHTS only: the pid of
+ * the other end of the UNIX socket (SO_PEERCRED) - the receiver of a socket
+ * this process sent, the sender of one it received: a candidate holder at
+ * release (holders.c).  -1: sent to a process that could not be named.
+ * Cleared when a new socket gets the fd (ac_decide). */
+extern _Atomic int32_t *ac_peer_pid;
+static inline void ac_peer_set(int fd, int32_t pid)
+{
+	if (fd >= 0 && fd < ac_table_size)
+		atomic_store_explicit(&ac_peer_pid[fd], pid, memory_order_release);
+}
+static inline int32_t ac_peer_get(int fd)
+{
+	return fd >= 0 && fd < ac_table_size ? atomic_load_explicit(&ac_peer_pid[fd], memory_order_acquire) : 0;
+}
+
 /* Map the table; returns 0 or -1 (the library then passes everything through). */
 int ac_table_init(void);
 

@@ -1,15 +1,25 @@
-/* fork.c - fork epochs.
+/* fork.c - fork epochs and the ledger's record of each fork.
  *
  * After a fork, every socket open at that moment is referenced by both
  * processes.  Rather than walk the table (which would copy it page by page
- * into the child), both sides bump a process-wide epoch: entries stamped with
- * an older epoch "may be shared" and get the holder search of holders.c when
- * they are released.  pthread_atfork handlers run for fork() and daemon()
- * (glibc's internal fork); _Fork() runs none, so it is interposed.  vfork and
- * glibc's spawn paths (posix_spawn, system, popen) share memory with the
- * parent and are handled by ac_in_vfork (vfork.S) or never call into us. */
+ * into the child), the process-wide epoch is bumped: entries stamped with an
+ * older epoch "may be shared" and get the holder search of holders.c when
+ * they are released.  Each fork takes its own epoch F (bumped before the
+ * fork, in the prepare handler, and again after it in the parent), so "the
+ * children born while I held socket S" is the epoch window [S's epoch, the
+ * epoch I let go of S] of the ledger's ring of children (ledger.h): the child
+ * is reserved in the ledger before the fork, its pid written by the parent
+ * as fork() returns (and by the child itself), so the parent's close right
+ * after the fork already sees it.
+ *
+ * pthread_atfork handlers run for fork() and daemon() (glibc's internal
+ * fork); _Fork() runs none, so it is interposed.  vfork and glibc's spawn
+ * paths (posix_spawn, system, popen) share memory with the parent and are
+ * handled by ac_in_vfork (vfork.S) or never call into us: they are not in
+ * the ledger (their children exec at once). */
 #include "state.h"
 #include "export.h"
+#include "ledger.h"
 #include "real.h"
 #include "log.h"
 
@@ -21,40 +31,92 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-static void bump(void)
+/* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
+static unsigned bump(void)
 {
 	unsigned e = atomic_load(&ac_epoch);
-	if (e < AC_EPOCH_MAX)
-		atomic_store(&ac_epoch, e + 1);
+	while (e < AC_EPOCH_MAX && !atomic_compare_exchange_weak(&ac_epoch, &e, e + 1))
+		;
+	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
 
-static void after_fork_parent(void) { bump(); }
+/* Both of the parent's bumps happen before the fork: F for the fork, F + 1
+ * for what the parent makes from now on.  A bump after the fork would write
+ * the library's data page once more, a copy-on-write fault at every fork.
+ * (An entry another thread makes between this and the fork gets F + 1: the
+ * child holds it too but is not in its window - that socket is disarmed by
+ * the parent's close: protection lost, never data.) */
+static void before_fork(void)
+{
+	if (!ac_on())
+		return;
+	unsigned f = bump();
+	bump();
+	ac_ledger_fork_prepare(f);
+}
+
+static void after_fork_parent(void)
+{
+	if (ac_on())
+		ac_ledger_fork_parent(0);
+}
 
 static void after_fork_child(void)
 {
-	bump();
+	bump(); /* above every entry the child inherited */
 	ac_birth_epoch = atomic_load(&ac_epoch);
+	if (atomic_load_explicit(&ac_active, memory_order_relaxed))
+		ac_ledger_fork_child(ac_birth_epoch);
 	/* The stats are this process's own: the parent reports what it counted
 	 * before the fork, so the child starts from zero (sums over processes
 	 * stay right; a child that only closes its copies prints nothing). */
-	atomic_store(&ac_stats.armed, 0);
-	atomic_store(&ac_stats.graceful, 0);
-	atomic_store(&ac_stats.left, 0);
-	atomic_store(&ac_stats.skipped, 0);
+	if (ac_policy.stats) { /* no write otherwise: no copy-on-write fault */
+		atomic_store(&ac_stats.armed, 0);
+		atomic_store(&ac_stats.graceful, 0);
+		atomic_store(&ac_stats.left, 0);
+		atomic_store(&ac_stats.skipped, 0);
+	}
 }
 
 void ac_fork_init(void)
 {
-	pthread_atfork(NULL, after_fork_parent, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* The parent learns the child's pid here, before the program can close
+ * anything: the ledger names the child at once. */
+static pid_t forked(pid_t pid)
+{
+	if (pid > 0)
+		ac_ledger_fork_parent(pid);
+	else if (pid < 0)
+		ac_ledger_fork_failed();
+	return pid;
+}
+
+AC_EXPORT pid_t fork(void)
+{
+	int saved;
+	pid_t pid = ac_real_fork();
+	saved = errno;
+	if (pid != 0)
+		forked(pid);
+	errno = saved;
+	return pid;
 }
 
 AC_EXPORT pid_t _Fork(void)
 {
+	before_fork();
 	pid_t pid = ac_real__Fork();
+	int saved = errno;
 	if (pid == 0)
 		after_fork_child();
-	else if (pid > 0)
+	else {
 		after_fork_parent();
+		forked(pid);
+	}
+	errno = saved;
 	return pid;
 }
 

@@ -1,410 +1,366 @@
 /* holders.c - does another live process still hold this socket?
  *
- * SO_LINGER belongs to the socket, not to the fd: after a fork both processes
- * reference one socket, and a disarm by one of them changes what the other's
- * crash sends.  So before disarming a socket that may be shared, ask the
- * kernel who holds it: look for "socket:[INODE]" among the fds of the related
- * processes this one knows of - its parent (for sockets that came from it or
- * from outside) and its live children (for sockets open when it forked).
- * Counters kept by the library could not be trusted: a process killed with -9
- * never decrements anything.
+ * The question.  SO_LINGER belongs to the socket, not to the fd: after a
+ * fork, or a hand-over with SCM_RIGHTS, several processes reference one
+ * socket, and a disarm by one of them changes what the crash of another
+ * sends.  So before this process disarms a socket it is letting go of
+ * (ac_release), it asks: is there another process that holds it?  Yes: leave
+ * it armed for that process.  No: disarm, the close is graceful.
+ *
+ * Candidates come from events the library saw, never from a scan of every
+ * process:
+ *   1. the fork tree (ledger.c): the socket was got by the origin process O
+ *      at epoch G (this process, or the ancestor it came down from); the
+ *      other holders can only be O and, recursively, the children a holder
+ *      forked while it held the socket - those born in the epoch window
+ *      [got, let go] of their parent.  Newest child first.  In a
+ *      fork-per-connection server that window holds one child: the parent's
+ *      close looks at its newest child (one readlink of /proc/C/fd/N), the
+ *      handler child's close finds the parent's release record and no other
+ *      sibling in the window (no system call at all).  A double fork's
+ *      grandchild is found through the dead middle child's slot.
+ *   2. SCM_RIGHTS peers (hook_sendmsg.c, hook_recvmsg.c): the process this
+ *      one sent the socket to, the process it received it from
+ *      (SO_PEERCRED of the UNIX socket).  O(fds of that process).
+ *   3. a socket that came from outside the ledger (inherited at exec or at
+ *      load, e.g. inetd): the ledger's first process's parent and that
+ *      parent's children, through /proc (O(siblings x fds)); the same, plus
+ *      our own children, for a process that found no room in the ledger.
+ *
+ * Evidence for one candidate, in order:
+ *   a. its own release record in the ledger ("let go of INODE at epoch X",
+ *      or "released everything at exit"): not a holder.  Written before the
+ *      looking (seq_cst), so of two holders closing at the same instant at
+ *      least one sees the other's record and disarms (the tie of today's
+ *      "board", now kept for good);
+ *   b. the kernel: /proc/PID/fd (procfd.c), same fd number first;
+ *   c. when the kernel cannot be asked (non-dumpable process: EACCES; no
+ *      /proc: ENOENT) and the candidate is a library process of this ledger
+ *      that has not exec'd: it is a holder if it is alive and the same
+ *      process (identity.c) and has no release record (and none was dropped
+ *      for room).  The ledger is written only by the processes it describes,
+ *      which could abort their own copy of the socket anyway.
+ * When none can answer, the socket is disarmed (invariant 1: a graceful
+ * close never loses data), and one info line names the reason
+ * ("gave-up:..."): crash protection is lost for that connection.
  *
  * Everything here is raw system calls on stack buffers: no malloc, no lock,
- * no stdio (it runs on the close path and in exit handlers).
- *
- * Two holders closing at the same instant would each see the other still
- * holding the socket, both keep it armed, and the last close would send RST
- * and drop queued data.  To break that tie, a process publishes "I am
- * releasing socket INO" on a small board shared by every process of its fork
- * tree (MAP_SHARED, created by the first process that loaded the library,
- * inherited by fork) *before* it looks for holders; a holder found on the
- * board releasing the same socket does not count.  Both sides store first and
- * read second (sequentially consistent atomics; the /proc reads in between
- * are system calls), so at least one of two simultaneous closers sees the
- * other and disarms: the connection ends with FIN (invariant 1 wins).
- * A process that exec'd starts a new board, so the tie is only broken within
- * a fork tree; grandchildren are not searched (a double fork's
- * grandchild is re-parented to init).  Both gaps are in
- * the README ("Sharing between processes").
- */
+ * no stdio (the close path, exit handlers). */
 #include "state.h"
+#include "identity.h"
+#include "ledger.h"
 #include "log.h"
+#include "procfd.h"
 #include "real.h"
-#include "export.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-struct linux_dirent64 {
-	unsigned long long d_ino;
-	long long d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
+#define MAX_DEPTH 8       /* fork generations looked through */
+#define MAX_VISITS 4096   /* processes looked at for one release */
+
+struct question {
+	int fd;
+	uint32_t ino;
+	char want[48];
+	size_t wantlen;
+	ac_slot me;
+	long my_pid;
+	int visits;
+	long found;       /* pid of a holder */
+	ac_slot found_slot; /* its ledger slot, when found in the fork tree */
+	unsigned found_born; /* and the fork epoch it was born at */
+	ac_slot parent;   /* our parent's slot */
+	unsigned my_birth;
+	unsigned note;    /* the parent's note about this socket (ledger.h), or 0 */
+	const char *why;  /* first reason an answer was unknown */
+	long why_pid;
 };
 
-enum { HOLDS_NO = 0, HOLDS_YES = 1, HOLDS_UNKNOWN = -1 };
-
-/* --- the board of releases in progress ------------------------------------ */
-
-struct release {
-	_Atomic int tgid; /* 0 = free */
-	_Atomic int tid;
-	_Atomic unsigned long long ino;   /* AC_INO_ALL: every socket (exit); 0: none */
-	_Atomic unsigned long long start; /* the process's start time: a pid can be reused */
-	_Atomic unsigned long long pidino; /* its pidfd inode: unique on kernels >= 6.9 */
-};
-#define BOARD_SLOTS 1024 /* 24 KiB, one mapping for the whole fork tree */
-#define AC_INO_ALL (~0ull)
-static struct release *board;
-
-/* This thread's slot holds a release that is not over yet (ac_board_withdraw). */
-static __thread struct release *pending;
-
-/* Start time of a process (field 22 of /proc/PID/stat, clock ticks since
- * boot): with the pid, it names one process for good.  0 if unreadable. */
-static unsigned long long start_time(long pid)
+static void unknown(struct question *q, const char *why, long pid)
 {
-	char path[48], buf[512], *p = path, *end = path + sizeof path - 1;
-	p = ac_fmt_str(p, end, "/proc/");
-	p = ac_fmt_ulong(p, end, (unsigned long)pid);
-	p = ac_fmt_str(p, end, "/stat");
-	*p = 0;
-	int fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return 0;
-	long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
-	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *q = NULL;
-	for (char *c = buf; *c; c++) /* the name may hold spaces and ')' */
-		if (*c == ')')
-			q = c;
-	if (!q)
-		return 0;
-	/* after ") " comes field 3; starttime is field 22 */
-	int field = 2;
-	unsigned long long v = 0;
-	for (q++; *q && field <= 22; q++) {
-		if (*q == ' ') {
-			field++;
-			continue;
-		}
-		if (field == 22 && *q >= '0' && *q <= '9')
-			v = v * 10 + (unsigned long long)(*q - '0');
+	if (!q->why) {
+		q->why = why;
+		q->why_pid = pid;
 	}
-	return v;
 }
 
-/* The inode of a pidfd: on kernels with pidfs (6.9+) unique for the life of
- * the system, so it tells a process from a later one with the same pid even
- * when both started within one clock tick; on older kernels every pidfd has
- * the same anonymous inode and only the start time tells them apart. */
-static unsigned long long pidfd_ino(long pid)
+/* The kernel's answer for pid; unknown when it cannot be asked. */
+static enum ac_proc_answer ask_kernel(struct question *q, long pid)
 {
-#ifdef SYS_pidfd_open
-	struct stat st;
-	int fd = (int)ac_sys(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
-	if (fd < 0)
+	const char *why = NULL;
+	enum ac_proc_answer a = ac_procfd_holds(pid, q->fd, q->want, q->wantlen, &why);
+	return a;
+}
+
+/* Does process s (another one) hold the socket, got at its epoch got_at?
+ * Returns its pid, 0 (no), -1 (unknown).  *let_go: its last epoch of holding
+ * (the release record's, the exit's, or AC_EPOCH_MAX: maybe still now). */
+static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsigned got_at, unsigned *let_go)
+{
+	bool complete;
+	unsigned rel = ac_ledger_release_epoch(s, q->ino, got_at, &complete);
+	*let_go = AC_EPOCH_MAX;
+	if (rel) {
+		*let_go = rel;
 		return 0;
-	unsigned long long ino = fstat(fd, &st) == 0 ? (unsigned long long)st.st_ino : 0;
-	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	return ino;
-#else
-	(void)pid;
-	return 0;
-#endif
-}
-
-static _Atomic long my_pid;
-static _Atomic unsigned long long my_start, my_pidino;
-
-static void own_identity(long pid, unsigned long long *start, unsigned long long *pidino)
-{
-	if (atomic_load(&my_pid) != pid) { /* first use, or a forked child */
-		atomic_store(&my_start, start_time(pid));
-		atomic_store(&my_pidino, pidfd_ino(pid));
-		atomic_store(&my_pid, pid);
 	}
-	*start = atomic_load(&my_start);
-	*pidino = atomic_load(&my_pidino);
-}
-
-void ac_board_init(void)
-{
-	void *p = mmap(NULL, BOARD_SLOTS * sizeof(struct release), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	board = p == MAP_FAILED ? NULL : p;
-}
-
-static bool thread_alive(int tgid, int tid)
-{
-	return ac_sys(SYS_tgkill, tgid, tid, 0, 0, 0, 0) == 0 || errno != ESRCH;
-}
-
-/* Publish that this thread releases socket ino.  A thread owns at most one
- * slot and reuses it: its previous release is over.  Returns false when the
- * board is missing or full (the caller then disarms). */
-static bool board_publish(unsigned long long ino)
-{
-	if (!board)
-		return false;
-	int tgid = (int)ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	int tid = (int)ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	unsigned long long start, pidino;
-	own_identity(tgid, &start, &pidino);
-	struct release *mine = NULL;
-	bool claimed = false;
-	for (int pass = 0; pass < 2 && !mine; pass++)
-		for (int i = 0; i < BOARD_SLOTS && !mine; i++) {
-			struct release *r = &board[i];
-			int owner = atomic_load(&r->tgid);
-			bool same_thread = owner == tgid && atomic_load(&r->tid) == tid;
-			bool same_process = same_thread && atomic_load(&r->start) == start &&
-					    atomic_load(&r->pidino) == pidino;
-			if (same_process) {
-				mine = r;
-			} else if (pass == 1 && (owner == 0 || same_thread || /* an earlier process with our pid */
-						 !thread_alive(owner, atomic_load(&r->tid)))) {
-				/* second pass: free slots, then slots of dead threads */
-				/* Claim through -1 (matches no pid): readers never see
-				 * the new owner with the previous owner's ino - an
-				 * exited process's AC_INO_ALL would otherwise make
-				 * this process look as if it released every socket. */
-				if (atomic_compare_exchange_strong(&r->tgid, &owner, -1)) {
-					atomic_store(&r->tid, tid);
-					atomic_store(&r->start, start);
-					atomic_store(&r->pidino, pidino);
-					atomic_store(&r->ino, ino);
-					atomic_store(&r->tgid, tgid);
-					mine = r;
-					claimed = true;
-				}
-			}
-		}
-	if (!mine)
-		return false;
-	/* An exiting process has announced every socket: keep it that way. */
-	if (!claimed && atomic_load(&mine->ino) != AC_INO_ALL)
-		atomic_store(&mine->ino, ino);
-	if (ino != AC_INO_ALL)
-		pending = mine;
-	return true;
-}
-
-void ac_board_withdraw(void)
-{
-	struct release *r = pending;
-	if (AC_LIKELY(!r))
-		return;
-	pending = NULL;
-	unsigned long long ino = atomic_load(&r->ino);
-	if (ino != AC_INO_ALL)
-		atomic_compare_exchange_strong(&r->ino, &ino, 0);
-}
-
-/* Is process pid releasing socket ino right now? */
-static bool board_releasing(long pid, unsigned long long ino)
-{
-	if (!board)
-		return false;
-	for (int i = 0; i < BOARD_SLOTS; i++) {
-		if (atomic_load(&board[i].tgid) != pid)
-			continue;
-		unsigned long long b = atomic_load(&board[i].ino);
-		if ((b == ino || b == AC_INO_ALL) && atomic_load(&board[i].start) == start_time(pid) &&
-		    atomic_load(&board[i].pidino) == pidfd_ino(pid))
-			return true; /* the same process, not a later one with its pid */
+	if (v->state == AC_LS_ALL_RELEASED) {
+		*let_go = v->all_at;
+		return 0;
 	}
-	return false;
-}
-
-void ac_board_exiting(void)
-{
-	int saved = errno;
-	board_publish(AC_INO_ALL);
-	errno = saved;
-}
-
-
-static char *proc_path(char *buf, size_t size, long pid, const char *rest, long fd)
-{
-	char *p = buf, *end = buf + size - 1;
-	p = ac_fmt_str(p, end, "/proc/");
-	p = ac_fmt_ulong(p, end, (unsigned long)pid);
-	p = ac_fmt_str(p, end, rest);
-	if (fd >= 0)
-		p = ac_fmt_ulong(p, end, (unsigned long)fd);
-	*p = 0;
-	return buf;
-}
-
-static bool link_is(int dirfd, const char *path, const char *want, size_t wantlen)
-{
-	char got[64];
-	long n = ac_sys(SYS_readlinkat, dirfd, (long)path, (long)got, sizeof got, 0, 0);
-	return n == (long)wantlen && memcmp(got, want, wantlen) == 0;
-}
-
-/* Does process pid have an fd on the socket named want ("socket:[ino]")?
- * Try the same fd number first (a forked child usually keeps it). */
-static int pid_holds_raw(long pid, int fd, const char *want, size_t wantlen);
-
-/* A holder that is itself releasing the socket right now does not count. */
-static int pid_holds(long pid, int fd, const char *want, size_t wantlen, unsigned long long ino)
-{
-	int h = pid_holds_raw(pid, fd, want, wantlen);
-	return h == HOLDS_YES && board_releasing(pid, ino) ? HOLDS_NO : h;
-}
-
-static int pid_holds_raw(long pid, int fd, const char *want, size_t wantlen)
-{
-	char path[64], buf[2048];
-	if (link_is(AT_FDCWD, proc_path(path, sizeof path, pid, "/fd/", fd), want, wantlen))
-		return HOLDS_YES;
-	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd", -1),
-			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
-	if (dir < 0)
-		return errno == ENOENT || errno == ESRCH ? HOLDS_NO : HOLDS_UNKNOWN;
-	int result = HOLDS_NO;
-	for (;;) {
-		long n = ac_sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
-		if (n < 0) {
-			result = HOLDS_UNKNOWN;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (long off = 0; off < n && result == HOLDS_NO;) {
-			struct linux_dirent64 *d = (void *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] != '.' && link_is(dir, d->d_name, want, wantlen))
-				result = HOLDS_YES;
-		}
-		if (result != HOLDS_NO)
-			break;
-	}
-	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
-	return result;
-}
-
-/* Looks for the socket in each live child of process `parent` (all its
- * threads), as listed in /proc/PARENT/task/TID/children (CONFIG_PROC_CHILDREN),
- * this process excepted.  Returns the first holder's pid, 0 if none, -1 if a
- * list or a child could not be read. */
-static long search_children(long parent, int fd, const char *want, size_t wantlen,
-			    unsigned long long ino)
-{
-	char buf[2048], path[96];
-	long self = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	int tasks = (int)ac_sys(SYS_openat, AT_FDCWD,
-				(long)proc_path(path, sizeof path, parent, "/task", -1),
-				O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
-	if (tasks < 0)
+	if (v->pid <= 0) {
+		unknown(q, "child-not-started-", 0);
 		return -1;
-	long found = 0;
-	bool unknown = false;
-	for (;;) {
-		long n = ac_sys(SYS_getdents64, tasks, (long)buf, sizeof buf, 0, 0, 0);
-		if (n <= 0) {
-			unknown |= n < 0;
-			break;
-		}
-		for (long off = 0; off < n && !found; off += ((struct linux_dirent64 *)(buf + off))->d_reclen) {
-			struct linux_dirent64 *d = (void *)(buf + off);
-			if (d->d_name[0] == '.')
-				continue;
-			char *p = path, *end = path + sizeof path - 1;
-			p = ac_fmt_str(p, end, d->d_name);
-			p = ac_fmt_str(p, end, "/children");
-			*p = 0;
-			int cf = (int)ac_sys(SYS_openat, tasks, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-			if (cf < 0) {
-				unknown = true;
-				continue;
-			}
-			/* "pid pid pid " - parsed across read boundaries. */
-			char cbuf[512];
-			long pid = 0, r;
-			while (!found && (r = ac_sys(SYS_read, cf, (long)cbuf, sizeof cbuf, 0, 0, 0)) > 0) {
-				for (long i = 0; i < r && !found; i++) {
-					if (cbuf[i] >= '0' && cbuf[i] <= '9') {
-						pid = pid * 10 + (cbuf[i] - '0');
-						continue;
-					}
-					if (pid > 0 && pid != self) {
-						int h = pid_holds(pid, fd, want, wantlen, ino);
-						if (h == HOLDS_YES)
-							found = pid;
-						else if (h == HOLDS_UNKNOWN)
-							unknown = true;
-					}
-					pid = 0;
-				}
-			}
-			ac_sys(SYS_close, cf, 0, 0, 0, 0, 0);
-		}
-		if (found)
-			break;
 	}
-	ac_sys(SYS_close, tasks, 0, 0, 0, 0, 0);
-	return found ? found : unknown ? -1 : 0;
+	const char *why = "fd-table-unreadable-pid-";
+	switch (ac_procfd_holds(v->pid, q->fd, q->want, q->wantlen, &why)) {
+	case AC_PROC_YES:
+		return v->pid;
+	case AC_PROC_NO:
+		return 0; /* the kernel wins */
+	case AC_PROC_UNREADABLE:
+		break;
+	}
+	if (v->state == AC_LS_EXECED) {
+		unknown(q, why[0] == 'n' ? "no-proc-and-exec-pid-" : "fd-table-unreadable-and-exec-pid-", v->pid);
+		return -1;
+	}
+	switch (ac_id_alive(v->pid, v->start, v->start_hi)) {
+	case AC_DEAD:
+		return 0;
+	case AC_ALIVE:
+		if (complete)
+			return v->pid; /* trusted: it has not let go */
+		unknown(q, "fd-table-unreadable-ledger-records-dropped-pid-", v->pid);
+		return -1;
+	case AC_ALIVE_UNKNOWN:
+		break;
+	}
+	unknown(q, why[0] == 'n' ? "no-proc-identity-unknown-pid-" : "fd-table-unreadable-identity-unknown-pid-", v->pid);
+	return -1;
+}
+
+/* Children through the kernel when the ledger cannot list them all. */
+static int kernel_child(long pid, void *ctx)
+{
+	struct question *q = ctx;
+	if (pid == q->my_pid)
+		return 0;
+	switch (ask_kernel(q, pid)) {
+	case AC_PROC_YES:
+		q->found = pid;
+		return 1;
+	case AC_PROC_UNREADABLE:
+		unknown(q, "child-fd-table-unreadable-pid-", pid);
+		return 0;
+	case AC_PROC_NO:
+		break;
+	}
+	return 0;
+}
+
+struct walk {
+	struct question *q;
+	int depth;
+};
+
+static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth);
+
+static int visit_child(ac_slot c, unsigned born_at, void *ctx)
+{
+	struct walk *w = ctx;
+	struct ac_lview v;
+	if (!ac_ledger_read(c, &v)) {
+		unknown(w->q, "ledger-slot-reused-", 0);
+		return 0;
+	}
+	/* The child got the socket at its birth (its own epoch numbering). */
+	int r = visit_tree(w->q, c, v.birth, w->depth + 1);
+	if (r && w->q->found && !w->q->found_slot) {
+		w->q->found_slot = c;
+		w->q->found_born = born_at;
+	}
+	return r;
+}
+
+/* Look at process s, which got the socket at epoch got_at, and at the
+ * children it forked while it held it.  Returns 1 when a holder was found. */
+static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
+{
+	struct ac_lview v;
+	if (++q->visits > MAX_VISITS) {
+		unknown(q, "too-many-processes-", 0);
+		return 1; /* stop looking: q->found stays 0 */
+	}
+	if (!ac_ledger_read(s, &v)) {
+		unknown(q, "ledger-slot-reused-", 0);
+		return 0;
+	}
+	unsigned let_go = AC_EPOCH_MAX;
+	if (s != q->me && s == q->parent && q->note) {
+		/* The parent's note: it let go at q->note, and this process is the
+		 * only child it forked meanwhile: only our own subtree is left. */
+		return depth < MAX_DEPTH ? visit_tree(q, q->me, q->my_birth, depth + 1) : 0;
+	}
+	if (s != q->me) {
+		long h = holds(q, s, &v, got_at, &let_go);
+		if (h > 0) {
+			q->found = h;
+			return 1;
+		}
+	}
+	if (!v.forked)
+		return 0;
+	if (depth >= MAX_DEPTH) {
+		unknown(q, "fork-tree-too-deep-", v.pid);
+		return 0;
+	}
+	struct walk w = {q, depth};
+	int r = ac_ledger_each_child(s, got_at, let_go, visit_child, &w);
+	if (r > 0 || q->found)
+		return 1;
+	if (r < 0) {
+		/* Some children are not in the ledger's ring: ask the kernel for the
+		 * live children of s (their own children stay unseen). */
+		if (v.pid <= 0 || ac_id_alive(v.pid, v.start, v.start_hi) == AC_DEAD ||
+		    ac_procfd_each_child(v.pid, kernel_child, q) < 0)
+			unknown(q, "children-not-in-ledger-pid-", v.pid);
+		if (q->found)
+			return 1;
+	}
+	return 0;
+}
+
+static int any_child(ac_slot c, unsigned born_at, void *ctx)
+{
+	(void)c;
+	(void)born_at;
+	(void)ctx;
+	return 1;
+}
+
+/* We let go of the socket at epoch now and our child found_slot holds it:
+ * if no other child of ours was born while we held it, tell it so. */
+static void note_to_child(struct question *q, unsigned ep, unsigned now)
+{
+	if (!q->found_slot || q->found_born <= ep ||
+	    ac_ledger_each_child(q->me, ep, q->found_born - 1, any_child, NULL) != 0)
+		return;
+	struct ac_lview v;
+	if (ac_ledger_read(q->found_slot, &v) && v.parent == q->me)
+		ac_ledger_note_to_child(q->found_slot, q->ino, now);
+}
+
+/* A socket that came into the ledger from outside (exec, inherited at load):
+ * the parent of the ledger's first process, and its children. */
+static void outside(struct question *q, long ppid)
+{
+	if (ppid <= 1)
+		return; /* init, or none: it does not pass sockets on */
+	switch (ask_kernel(q, ppid)) {
+	case AC_PROC_YES:
+		q->found = ppid;
+		return;
+	case AC_PROC_UNREADABLE:
+		unknown(q, "parent-fd-table-unreadable-not-in-ledger-pid-", ppid);
+		break;
+	case AC_PROC_NO:
+		break;
+	}
+	if (ac_procfd_each_child(ppid, kernel_child, q) < 0)
+		unknown(q, "parent-children-unreadable-pid-", ppid);
+}
+
+/* The SCM_RIGHTS peer (receiver of what we sent, sender of what we got). */
+static void peer(struct question *q, long pid)
+{
+	if (pid <= 0 || pid == q->my_pid || q->found)
+		return;
+	switch (ask_kernel(q, pid)) {
+	case AC_PROC_YES:
+		q->found = pid;
+		break;
+	case AC_PROC_UNREADABLE:
+		unknown(q, "peer-fd-table-unreadable-pid-", pid);
+		break;
+	case AC_PROC_NO:
+		break;
+	}
 }
 
 int ac_find_other_holder(int fd, ac_entry e)
 {
 	int saved = errno;
 	struct stat st;
-	long result = -1;
+	int result = -1;
+	struct question q = {.fd = fd};
 	if (fstat(fd, &st) != 0)
 		goto out;
+	q.ino = (uint32_t)st.st_ino;
+	q.wantlen = ac_procfd_target(q.want, (unsigned long)st.st_ino);
+	q.my_pid = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	q.me = ac_ledger_self();
+	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	/* The record first, then the looking: see the top of this file. */
+	ac_ledger_released(q.ino, cur);
 
-	char want[48], *p = want, *end = want + sizeof want - 1;
-	p = ac_fmt_str(p, end, "socket:[");
-	p = ac_fmt_ulong(p, end, (unsigned long)st.st_ino);
-	p = ac_fmt_str(p, end, "]");
-	size_t wantlen = (size_t)(p - want);
-	/* Announce the release before looking: see the top of this file. */
-	if (!board_publish(st.st_ino))
-		goto out; /* no board, or full: cannot be sure -> -1 (disarm) */
-
-	bool unknown = false;
-	unsigned ep = ac_entry_epoch(e);
-	unsigned cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
-	if (ep < cur || cur == AC_EPOCH_MAX) {
-		long c = search_children(ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), fd, want, wantlen, st.st_ino);
-		if (c > 0) {
-			result = c;
-			goto out;
+	long sent_to = ac_peer_get(fd);
+	if (ep >= cur && ep >= ac_birth_epoch && cur != AC_EPOCH_MAX) {
+		peer(&q, sent_to); /* made after the last fork: only a peer */
+	} else if (!q.me) {
+		/* Not in a ledger (no room at our fork, no mapping): the kernel
+		 * only - our children, our parent and its children (the previous
+		 * model's search, O(processes x fds)). */
+		if (ep < cur && ac_procfd_each_child(q.my_pid, kernel_child, &q) < 0)
+			unknown(&q, "children-unreadable-not-in-ledger-pid-", q.my_pid);
+		if (!q.found && ep < ac_birth_epoch)
+			outside(&q, ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
+		peer(&q, sent_to);
+	} else {
+		/* Up to the process that got the socket. */
+		ac_slot origin = q.me;
+		struct ac_lview v;
+		if (ac_ledger_read(q.me, &v)) {
+			q.parent = v.parent;
+			q.my_birth = v.birth;
+			if (ep < v.birth)
+				q.note = ac_ledger_note_from_parent(q.ino);
 		}
-		unknown |= c < 0;
+		bool from_outside = false;
+		long ext = 0;
+		for (int up = 0; ac_ledger_read(origin, &v) && ep < v.birth; up++) {
+			if (!v.parent || up > 64) {
+				from_outside = true;
+				ext = v.ext_ppid;
+				break;
+			}
+			origin = v.parent;
+		}
+		if (from_outside)
+			outside(&q, ext);
+		if (!q.found)
+			visit_tree(&q, origin, ep, 0);
+		if (q.found && origin == q.me)
+			note_to_child(&q, ep, cur);
+		peer(&q, sent_to);
 	}
-	if (ep < ac_birth_epoch || ac_birth_epoch == AC_EPOCH_MAX) {
-		long ppid = ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
-		int h = pid_holds(ppid, fd, want, wantlen, st.st_ino);
-		if (h == HOLDS_YES) {
-			result = ppid;
-			goto out;
+	if (q.found)
+		result = (int)q.found;
+	else if (q.why) {
+		result = -1;
+		if (ac_log_enabled(AC_LEVEL_INFO)) {
+			char ev[96] = "gave-up:";
+			size_t n = 8;
+			for (const char *w = q.why; *w && n < sizeof ev - 1; w++)
+				ev[n++] = *w;
+			ev[n] = 0;
+			ac_log_fd(AC_LEVEL_INFO, fd, ev, q.why_pid);
 		}
-		unknown |= h == HOLDS_UNKNOWN;
-		/* Its other children (our siblings) got the socket at the same fork
-		 * or a later one. */
-		long c = search_children(ppid, fd, want, wantlen, st.st_ino);
-		if (c > 0) {
-			result = c;
-			goto out;
-		}
-		unknown |= c < 0;
-	}
-	result = unknown ? -1 : 0;
+	} else
+		result = 0;
 out:
 	errno = saved;
-	return (int)result;
+	return result;
 }

@@ -64,7 +64,6 @@ AC_EXPORT int close(int fd)
 {
 	ac_close_prepare(fd, "close");
 	int r = ac_real_close(fd);
-	ac_board_withdraw(); /* touches no errno */
 	ac_log_after_close(); /* keeps errno */
 	return r;
 }
@@ -122,7 +121,6 @@ AC_EXPORT int fclose(FILE *fp)
 	if (fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	int r = ac_real_fclose(fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -133,7 +131,6 @@ AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	FILE *r = ac_real_freopen(path, mode, fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -142,7 +139,6 @@ AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 	if (path && fp)
 		ac_close_prepare(stream_fd(fp), "fclose");
 	FILE *r = ac_real_freopen64(path, mode, fp);
-	ac_board_withdraw();
 	return r;
 }
 
@@ -174,7 +170,6 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	    !(flags & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only(flags))
 		ac_close_range_prepare(first, last, "close_range");
 	int r = ac_real_close_range(first, last, flags);
-	ac_board_withdraw();
 	ac_log_after_close();
 	return r;
 }
@@ -183,6 +178,5 @@ AC_EXPORT void closefrom(int lowfd)
 {
 	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
 	ac_real_closefrom(lowfd);
-	ac_board_withdraw();
 	ac_log_after_close();
 }

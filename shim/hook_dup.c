@@ -68,7 +68,6 @@ AC_EXPORT int dup2(int oldfd, int newfd)
 {
 	ac_entry old = implicit_close(oldfd, newfd);
 	int r = ac_real_dup2(oldfd, newfd);
-	ac_board_withdraw();
 	if (r < 0) {
 		int saved = errno;
 		undo_implicit_close(newfd, old);
@@ -82,7 +81,6 @@ AC_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	ac_entry old = implicit_close(oldfd, newfd);
 	int r = ac_real_dup3(oldfd, newfd, flags);
-	ac_board_withdraw();
 	if (r < 0) {
 		int saved = errno;
 		undo_implicit_close(newfd, old);

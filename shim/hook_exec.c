@@ -12,6 +12,7 @@
  * execve, so each public function is interposed.  In a vfork child
  * (ac_in_vfork) nothing is touched: the parent still holds every socket. */
 #include "exec_target.h"
+#include "ledger.h"
 #include "state.h"
 #include "export.h"
 #include "log.h"
@@ -70,10 +71,10 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			ac_disarm(fd, e);
 		ac_set(fd, e | AC_F_EXEC_TMP);
 	}
-	/* The decisions are taken: withdraw the announcement now, or it would
-	 * outlive the exec (same pid, same start time) and make this process
-	 * look as if it released the sockets the new program adopts. */
-	ac_board_withdraw();
+	/* The decisions are taken: from here on this process no longer reports
+	 * to the ledger (the new program starts its own), so the others must not
+	 * take "no release record" for "still holds" (ledger.h). */
+	ac_ledger_exec(true);
 }
 
 /* The exec failed: the process goes on with its sockets, armed again. */
@@ -83,7 +84,7 @@ static void after_failed_exec(void)
 		return;
 	int saved = errno;
 	int max = atomic_load(&ac_max_fd);
-	ac_board_withdraw();
+	ac_ledger_exec(false);
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
 		if (e & AC_F_EXEC_TMP) {

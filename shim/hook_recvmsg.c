@@ -1,19 +1,34 @@
 /* hook_recvmsg.c - sockets received over a UNIX socket (SCM_RIGHTS).
  *
- * A received TCP socket is adopted like an inherited one (epoch 0: another
- * process may still hold it).  The control data is only looked at when the
- * kernel returned some (msg_controllen > 0): the data path stays free. */
+ * A received TCP socket is adopted and armed; the sender (SO_PEERCRED of the
+ * UNIX socket, read once per message with rights) is recorded as the other
+ * candidate holder (holders.c).  When the sender cannot be named, the socket
+ * is treated like an inherited one (epoch 0).  The control data is only
+ * looked at when the kernel returned some (msg_controllen > 0): the data path
+ * stays free. */
 #include "state.h"
 #include "export.h"
 #include "log.h"
 #include "real.h"
 
+#include <errno.h>
 #include <string.h>
 
-static void adopt_rights(struct msghdr *msg)
+static long sender_of(int unix_fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	int saved = errno;
+	long pid = ac_real_getsockopt(unix_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid : 0;
+	errno = saved;
+	return pid;
+}
+
+static void adopt_rights(int unix_fd, struct msghdr *msg)
 {
 	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
 		return;
+	long sender = -1;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -21,7 +36,9 @@ static void adopt_rights(struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-			ac_adopt(fd, "adopted:received");
+			if (sender < 0)
+				sender = sender_of(unix_fd);
+			ac_adopt_received(fd, sender);
 		}
 	}
 }
@@ -30,7 +47,7 @@ AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t r = ac_real_recvmsg(fd, msg, flags);
 	if (r >= 0 && ac_on() && msg && msg->msg_controllen > 0)
-		adopt_rights(msg);
+		adopt_rights(fd, msg);
 	return r;
 }
 
@@ -40,6 +57,6 @@ AC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, st
 	if (r > 0 && ac_on())
 		for (int i = 0; i < r; i++)
 			if (vec[i].msg_hdr.msg_controllen > 0)
-				adopt_rights(&vec[i].msg_hdr);
+				adopt_rights(fd, &vec[i].msg_hdr);
 	return r;
 }

@@ -61,7 +61,6 @@ AC_EXPORT long syscall(long nr, ...)
 		break;
 	}
 	long r = ac_real_syscall(nr, a1, a2, a3, a4, a5, a6);
-	ac_board_withdraw(); /* only set by the close paths above */
 	ac_log_after_close(); /* the log fd closed by the call above: reopen */
 	return r;
 }

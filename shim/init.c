@@ -3,6 +3,7 @@
  * handler and the fork handlers. */
 #include "state.h"
 #include "keepalive.h"
+#include "ledger.h"
 #include "log.h"
 #include "real.h"
 #include "sandbox.h"
@@ -95,7 +96,7 @@ __attribute__((constructor(101))) static void ac_init(void)
 		return;
 	}
 	ac_log_init();
-	ac_board_init();
+	ac_ledger_init();
 	ac_fork_init();
 	ac_exit_init();
 	ac_keepalive_init();

@@ -52,35 +52,6 @@ static unsigned long stderr_dev, stderr_ino; /* fd 2 at load (stderr log) */
 #define LOG_REOPEN (-2)    /* closed by the program: reopen at the next line */
 #define LOG_REOPENING (-3) /* one thread is reopening it */
 
-char *ac_fmt_str(char *p, char *end, const char *s)
-{
-	while (*s && p < end)
-		*p++ = *s++;
-	return p;
-}
-
-char *ac_fmt_ulong(char *p, char *end, unsigned long v)
-{
-	char tmp[24];
-	int n = 0;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < (int)sizeof tmp);
-	while (n && p < end)
-		*p++ = tmp[--n];
-	return p;
-}
-
-static char *fmt_long(char *p, char *end, long v)
-{
-	if (v < 0 && p < end) {
-		*p++ = '-';
-		return ac_fmt_ulong(p, end, (unsigned long)-(v + 1) + 1);
-	}
-	return ac_fmt_ulong(p, end, (unsigned long)v);
-}
-
-/* inet_ntop is async-signal-safe in practice (pure formatting, no locale). */
 static char *fmt_addr(char *p, char *end, const struct sockaddr_storage *ss, socklen_t len)
 {
 	char buf[INET6_ADDRSTRLEN];
@@ -233,7 +204,7 @@ void ac_log_fd_peer(enum ac_log_level level, int fd, const char *event, long num
 	int saved = errno;
 	char *p = prefix(line, end, level);
 	p = ac_fmt_str(p, end, "fd=");
-	p = fmt_long(p, end, fd);
+	p = ac_fmt_long(p, end, fd);
 	len = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		len = 0;
@@ -254,7 +225,7 @@ void ac_log_fd_peer(enum ac_log_level level, int fd, const char *event, long num
 	p = ac_fmt_str(p, end, " ");
 	p = ac_fmt_str(p, end, event);
 	if (num)
-		p = fmt_long(p, end, num);
+		p = ac_fmt_long(p, end, num);
 	errno = saved;
 	emit(level, line, p, end);
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
+#include "fmt.h"
 
 struct ac_stats {
 	_Atomic unsigned long armed;    /* sockets armed */
@@ -58,8 +59,5 @@ bool ac_log_write(int fd, const char *buf, size_t n);
 /* One summary line, when ABORTCLOSE_STATS=1 (exit handler, _exit). */
 void ac_stats_print(void);
 
-/* Small async-signal-safe formatting helpers (also used by holders.c). */
-char *ac_fmt_str(char *p, char *end, const char *s);
-char *ac_fmt_ulong(char *p, char *end, unsigned long v);
 
 #endif

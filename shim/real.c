@@ -53,7 +53,7 @@ SLOT(close); SLOT(shutdown); SLOT(setsockopt); SLOT(getsockopt);
 SLOT(dup); SLOT(dup2); SLOT(dup3); SLOT(fcntl); SLOT(fcntl64); SLOT(fclose); SLOT(freopen); SLOT(freopen64);
 SLOT(close_range); SLOT(closefrom); SLOT(syscall); SLOT(recvmsg); SLOT(recvmmsg);
 SLOT(execve); SLOT(execvp); SLOT(execvpe); SLOT(fexecve); SLOT(execveat);
-SLOT(_Fork); SLOT(_exit); SLOT(quick_exit); SLOT(clone);
+SLOT(_Fork); SLOT(fork); SLOT(sendmsg); SLOT(sendmmsg); SLOT(_exit); SLOT(quick_exit); SLOT(clone);
 #undef SLOT
 #define REAL(name, type) ((type)resolve(&slot_##name, #name))
 
@@ -127,6 +127,11 @@ int ac_real_execvp(const char *f, char *const a[]) { return REAL(execvp, execvp_
 int ac_real_execvpe(const char *f, char *const a[], char *const e[]) { return REAL(execvpe, execve_fn)(f, a, e); }
 int ac_real_fexecve(int fd, char *const a[], char *const e[]) { return REAL(fexecve, fexecve_fn)(fd, a, e); }
 pid_t ac_real__Fork(void) { return REAL(_Fork, fork_fn)(); }
+pid_t ac_real_fork(void) { return REAL(fork, fork_fn)(); }
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned, int);
+ssize_t ac_real_sendmsg(int fd, const struct msghdr *m, int f) { CALL_OR_SYS(sendmsg, sendmsg_fn, SYS_sendmsg, fd, m, f); }
+int ac_real_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int f) { CALL_OR_SYS(sendmmsg, sendmmsg_fn, SYS_sendmmsg, fd, v, n, f); }
 long ac_real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	return REAL(syscall, syscall_fn)(nr, a1, a2, a3, a4, a5, a6);
@@ -164,7 +169,8 @@ void ac_real_resolve_all(void)
 		{&slot_closefrom, "closefrom"}, {&slot_syscall, "syscall"},
 		{&slot_recvmsg, "recvmsg"}, {&slot_recvmmsg, "recvmmsg"}, {&slot_execve, "execve"},
 		{&slot_execvp, "execvp"}, {&slot_execvpe, "execvpe"}, {&slot_fexecve, "fexecve"},
-		{&slot_execveat, "execveat"}, {&slot__Fork, "_Fork"},
+		{&slot_execveat, "execveat"}, {&slot__Fork, "_Fork"}, {&slot_fork, "fork"},
+		{&slot_sendmsg, "sendmsg"}, {&slot_sendmmsg, "sendmmsg"},
 		{&slot__exit, "_exit"}, {&slot_quick_exit, "quick_exit"}, {&slot_clone, "clone"},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

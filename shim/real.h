@@ -42,6 +42,9 @@ int ac_real_fexecve(int fd, char *const argv[], char *const envp[]);
 int ac_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 int ac_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls, pid_t *ctid);
 pid_t ac_real__Fork(void);
+pid_t ac_real_fork(void);
+ssize_t ac_real_sendmsg(int fd, const struct msghdr *msg, int flags);
+int ac_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
 __attribute__((noreturn)) void ac_real__exit(int status);
 __attribute__((noreturn)) void ac_real_quick_exit(int status);
 

@@ -42,6 +42,7 @@
 #include "sandbox.h"
 #include "bpf_eval.h"
 #include "state.h"
+#include "ledger.h"
 #include "export.h"
 #include "log.h"
 #include "real.h"
@@ -51,6 +52,8 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -146,7 +149,8 @@ struct call {
 	const char *name;
 	long nr;
 	long a[6];
-	bool log_only; /* only issued when a log destination is set */
+	enum { ALWAYS, LOG, KEEPALIVE } when; /* LOG: only with a log destination;
+						KEEPALIVE: only with ABORTCLOSE_KEEPALIVE/USER_TIMEOUT */
 };
 
 /* Every call the library may make after the filter: release, exit, accept,
@@ -154,47 +158,55 @@ struct call {
  * its lazy reopen).  Keep in step with the code (a10 keeps the list of the
  * release/exit paths). */
 static const struct call calls[] = {
-	{ "setsockopt(SO_LINGER)", SYS_setsockopt, { A_SOCK, SOL_SOCKET, SO_LINGER, A_PTR, sizeof(struct linger), 0 }, false },
-	{ "getsockopt(SO_LINGER)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_LINGER, A_PTR, A_PTR, 0 }, false },
-	{ "getsockopt(SO_DOMAIN)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_DOMAIN, A_PTR, A_PTR, 0 }, false },
-	{ "getsockopt(SO_TYPE)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_TYPE, A_PTR, A_PTR, 0 }, false },
-	{ "getsockopt(SO_PROTOCOL)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_PROTOCOL, A_PTR, A_PTR, 0 }, false },
-	{ "getsockopt(SO_ACCEPTCONN)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_ACCEPTCONN, A_PTR, A_PTR, 0 }, false },
-	{ "getsockname", SYS_getsockname, { A_SOCK, A_PTR, A_PTR, 0, 0, 0 }, false },
-	{ "getpeername", SYS_getpeername, { A_SOCK, A_PTR, A_PTR, 0, 0, 0 }, false },
-	{ "fstat", SYS_newfstatat, { A_SOCK, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, false },
-	{ "fcntl(F_GETFD)", SYS_fcntl, { A_SOCK, F_GETFD, 0, 0, 0, 0 }, false },
-	{ "dup", SYS_dup, { A_SOCK, 0, 0, 0, 0, 0 }, false },
-	{ "openat(/proc dir)", SYS_openat, { AT_FDCWD, A_PTR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 }, false },
-	{ "openat(/proc file)", SYS_openat, { AT_FDCWD, A_PTR, O_RDONLY | O_CLOEXEC, 0, 0, 0 }, false },
-	{ "getdents64", SYS_getdents64, { A_DIR, A_PTR, 1024, 0, 0, 0 }, false },
-	{ "readlinkat", SYS_readlinkat, { A_DIR, A_PTR, A_PTR, 48, 0, 0 }, false },
-	{ "read", SYS_read, { A_DIR, A_PTR, 4096, 0, 0, 0 }, false },
-	{ "pread64", SYS_pread64, { A_DIR, A_PTR, 64, 0, 0, 0 }, false },
-	{ "close", SYS_close, { A_DIR, 0, 0, 0, 0, 0 }, false },
-	{ "getpid", SYS_getpid, { 0 }, false },
-	{ "getppid", SYS_getppid, { 0 }, false },
-	{ "gettid", SYS_gettid, { 0 }, false },
-	{ "tgkill(0)", SYS_tgkill, { A_PID, A_TID, 0, 0, 0, 0 }, false },
-	{ "kill(0)", SYS_kill, { A_PID, 0, 0, 0, 0, 0 }, false },
-#ifdef SYS_pidfd_open
-	{ "pidfd_open", SYS_pidfd_open, { A_PID, 0, 0, 0, 0, 0 }, false },
-#endif
-	{ "waitid(WNOWAIT)", SYS_waitid, { P_ALL, 0, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, false },
+	{ "setsockopt(SO_LINGER)", SYS_setsockopt, { A_SOCK, SOL_SOCKET, SO_LINGER, A_PTR, sizeof(struct linger), 0 }, ALWAYS },
+	{ "getsockopt(SO_LINGER)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_LINGER, A_PTR, A_PTR, 0 }, ALWAYS },
+	{ "getsockopt(SO_DOMAIN)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_DOMAIN, A_PTR, A_PTR, 0 }, ALWAYS },
+	{ "getsockopt(SO_TYPE)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_TYPE, A_PTR, A_PTR, 0 }, ALWAYS },
+	{ "getsockopt(SO_PROTOCOL)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_PROTOCOL, A_PTR, A_PTR, 0 }, ALWAYS },
+	{ "getsockopt(SO_ACCEPTCONN)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_ACCEPTCONN, A_PTR, A_PTR, 0 }, ALWAYS },
+	{ "getsockname", SYS_getsockname, { A_SOCK, A_PTR, A_PTR, 0, 0, 0 }, ALWAYS },
+	{ "getpeername", SYS_getpeername, { A_SOCK, A_PTR, A_PTR, 0, 0, 0 }, ALWAYS },
+	{ "fstat", SYS_newfstatat, { A_SOCK, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, ALWAYS },
+	{ "fcntl(F_GETFD)", SYS_fcntl, { A_SOCK, F_GETFD, 0, 0, 0, 0 }, ALWAYS },
+	{ "dup", SYS_dup, { A_SOCK, 0, 0, 0, 0, 0 }, ALWAYS },
+	{ "openat(/proc dir)", SYS_openat, { AT_FDCWD, A_PTR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0 }, ALWAYS },
+	{ "openat(/proc file)", SYS_openat, { AT_FDCWD, A_PTR, O_RDONLY | O_CLOEXEC, 0, 0, 0 }, ALWAYS },
+	{ "getdents64", SYS_getdents64, { A_DIR, A_PTR, 1024, 0, 0, 0 }, ALWAYS },
+	{ "readlinkat", SYS_readlinkat, { A_DIR, A_PTR, A_PTR, 48, 0, 0 }, ALWAYS },
+	{ "read", SYS_read, { A_DIR, A_PTR, 4096, 0, 0, 0 }, ALWAYS },
+	{ "pread64", SYS_pread64, { A_DIR, A_PTR, 64, 0, 0, 0 }, ALWAYS },
+	{ "close", SYS_close, { A_DIR, 0, 0, 0, 0, 0 }, ALWAYS },
+	{ "getpid", SYS_getpid, { 0 }, ALWAYS },
+	{ "getppid", SYS_getppid, { 0 }, ALWAYS },
+	{ "kill(0)", SYS_kill, { A_PID, 0, 0, 0, 0, 0 }, ALWAYS },
+	{ "waitid(WNOWAIT)", SYS_waitid, { P_ALL, 0, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, ALWAYS },
 	/* The holder search after issue 10 (a10's ledger: identity.c, procfd.c). */
-	{ "waitid(P_PID, WNOWAIT)", SYS_waitid, { P_PID, A_PID, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, false },
+	{ "waitid(P_PID, WNOWAIT)", SYS_waitid, { P_PID, A_PID, A_PTR, WEXITED | WNOHANG | WNOWAIT, 0, 0 }, ALWAYS },
 #ifdef SYS_kcmp
-	{ "kcmp(KCMP_FILE)", SYS_kcmp, { A_PID, A_PID, 0 /* KCMP_FILE */, A_SOCK, A_SOCK, 0 }, false },
+	{ "kcmp(KCMP_FILE)", SYS_kcmp, { A_PID, A_PID, 0 /* KCMP_FILE */, A_SOCK, A_SOCK, 0 }, ALWAYS },
 #endif
-	{ "write(log)", SYS_write, { A_LOG, A_PTR, 128, 0, 0, 0 }, true },
-	{ "prlimit64(RLIMIT_FSIZE)", SYS_prlimit64, { 0, RLIMIT_FSIZE, 0, A_PTR, 0, 0 }, true },
-	{ "fstat(log)", SYS_newfstatat, { A_LOG, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, true },
-	{ "sendto(log)", SYS_sendto, { A_LOG, A_PTR, 128, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0 }, true },
-	{ "fcntl(F_DUPFD_CLOEXEC)", SYS_fcntl, { A_LOG, F_DUPFD_CLOEXEC, 900, 0, 0, 0 }, true },
-	{ "openat(log)", SYS_openat, { AT_FDCWD, A_PTR, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0 }, true },
-	{ "socket(log)", SYS_socket, { AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0 }, true },
-	{ "connect(log)", SYS_connect, { A_LOG, A_PTR, 110, 0, 0, 0 }, true },
-	{ "close(log)", SYS_close, { A_LOG, 0, 0, 0, 0, 0 }, true },
+	/* SCM_RIGHTS hand-overs (hook_sendmsg.c, hook_recvmsg.c: the peer). */
+	{ "getsockopt(SO_PEERCRED)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_PEERCRED, A_PTR, A_PTR, 0 }, ALWAYS },
+	/* Keepalive by policy (keepalive.c), at socket birth and adoption. */
+	{ "setsockopt(SO_KEEPALIVE)", SYS_setsockopt, { A_SOCK, SOL_SOCKET, SO_KEEPALIVE, A_PTR, sizeof(int), 0 }, KEEPALIVE },
+	{ "setsockopt(TCP_KEEPIDLE)", SYS_setsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPIDLE, A_PTR, sizeof(int), 0 }, KEEPALIVE },
+	{ "setsockopt(TCP_KEEPINTVL)", SYS_setsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPINTVL, A_PTR, sizeof(int), 0 }, KEEPALIVE },
+	{ "setsockopt(TCP_KEEPCNT)", SYS_setsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPCNT, A_PTR, sizeof(int), 0 }, KEEPALIVE },
+	{ "setsockopt(TCP_USER_TIMEOUT)", SYS_setsockopt, { A_SOCK, IPPROTO_TCP, TCP_USER_TIMEOUT, A_PTR, sizeof(int), 0 }, KEEPALIVE },
+	{ "getsockopt(SO_KEEPALIVE)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_KEEPALIVE, A_PTR, A_PTR, 0 }, KEEPALIVE },
+	{ "getsockopt(TCP_KEEPIDLE)", SYS_getsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPIDLE, A_PTR, A_PTR, 0 }, KEEPALIVE },
+	{ "getsockopt(TCP_KEEPINTVL)", SYS_getsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPINTVL, A_PTR, A_PTR, 0 }, KEEPALIVE },
+	{ "getsockopt(TCP_KEEPCNT)", SYS_getsockopt, { A_SOCK, IPPROTO_TCP, TCP_KEEPCNT, A_PTR, A_PTR, 0 }, KEEPALIVE },
+	{ "getsockopt(TCP_USER_TIMEOUT)", SYS_getsockopt, { A_SOCK, IPPROTO_TCP, TCP_USER_TIMEOUT, A_PTR, A_PTR, 0 }, KEEPALIVE },
+	{ "write(log)", SYS_write, { A_LOG, A_PTR, 128, 0, 0, 0 }, LOG },
+	{ "prlimit64(RLIMIT_FSIZE)", SYS_prlimit64, { 0, RLIMIT_FSIZE, 0, A_PTR, 0, 0 }, LOG },
+	{ "fstat(log)", SYS_newfstatat, { A_LOG, A_PTR, A_PTR, AT_EMPTY_PATH, 0, 0 }, LOG },
+	{ "sendto(log)", SYS_sendto, { A_LOG, A_PTR, 128, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0 }, LOG },
+	{ "fcntl(F_DUPFD_CLOEXEC)", SYS_fcntl, { A_LOG, F_DUPFD_CLOEXEC, 900, 0, 0, 0 }, LOG },
+	{ "openat(log)", SYS_openat, { AT_FDCWD, A_PTR, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, 0, 0 }, LOG },
+	{ "socket(log)", SYS_socket, { AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0 }, LOG },
+	{ "connect(log)", SYS_connect, { A_LOG, A_PTR, 110, 0, 0, 0 }, LOG },
+	{ "close(log)", SYS_close, { A_LOG, 0, 0, 0, 0, 0 }, LOG },
 };
 
 /* A managed socket to ask about (filters that look at fd numbers see a
@@ -235,12 +247,13 @@ static const char *refusal(const struct sock_fprog *fp, char *buf, size_t size)
 	long pid = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), tid = ac_sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	long ptr = (long)(void *)&sock;
 	bool logging = ac_policy.log_dest != AC_LOG_OFF;
+	bool keepalive = ac_policy_keepalive_on(&ac_policy);
 	const struct ac_bpf_insn *prog = (const void *)fp->filter;
 	char *p = buf, *end = buf + size - 1;
 
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
 		const struct call *c = &calls[i];
-		if (c->log_only && !logging)
+		if ((c->when == LOG && !logging) || (c->when == KEEPALIVE && !keepalive))
 			continue;
 		struct ac_seccomp_data d = { .nr = (int32_t)c->nr, .arch = AC_AUDIT_ARCH };
 		for (int j = 0; j < 6; j++) {
@@ -269,17 +282,18 @@ static void step_back(const char *why, const char *via)
 {
 	unsigned long disarmed = 0, kept = 0;
 	int max = atomic_load(&ac_max_fd);
-	unsigned cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
 
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
 		if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
 			continue;
-		unsigned ep = ac_entry_epoch(e);
-		if (ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX) {
+		if (ac_maybe_shared(fd, e)) {
 			int pid = ac_find_other_holder(fd, e);
-			ac_board_withdraw(); /* nothing is released here */
 			if (pid > 0) {
+				/* The search recorded a release in the ledger (holders.c
+				 * writes it before looking); this process keeps the
+				 * socket, so take the record back. */
+				ac_ledger_unreleased(ac_alias_note(fd));
 				/* The other holder counts on the arming: its crash, or
 				 * ours while it is gone, must still give RST. */
 				kept++;

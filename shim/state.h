@@ -88,17 +88,17 @@ int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *
 bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
 
 /* Another live process that holds the socket of fd: its pid, 0 if none was
- * found, -1 if it cannot be told (then the caller disarms: invariant 1). */
+ * found, -1 if it cannot be told (then the caller disarms: invariant 1, and
+ * the reason is logged at info level).  Records in the ledger that this
+ * process lets go of the socket (holders.c). */
 int ac_find_other_holder(int fd, ac_entry e);
 
-/* The shared board of releases in progress (holders.c): created once in the
- * constructor; ac_board_exiting() announces that every socket of this
- * process is being released (normal exit). */
-void ac_board_init(void);
-void ac_board_exiting(void);
-/* This thread's release is over (the real close happened) or did not happen
- * (failed exec): withdraw its announcement.  Cheap when there is none. */
-void ac_board_withdraw(void);
+/* Adopt fd received with SCM_RIGHTS from process sender (0: unknown). */
+void ac_adopt_received(int fd, long sender);
+
+/* May another process hold the socket of entry e on fd (a fork since it was
+ * made, inherited, or handed over)?  Then its release asks holders.c. */
+bool ac_maybe_shared(int fd, ac_entry e);
 
 /* Exit-time policy (exit.c): disarm or leave armed every socket still open. */
 void ac_exit_apply(int status);

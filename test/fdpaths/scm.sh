@@ -38,14 +38,9 @@ scm_case() {
 
 p=24700
 for when in after before; do
-	# KNOWN GAP (README "Sharing between processes"): sendmsg is not
-	# interposed (data path), so a sender under the library that closes its
-	# copy after the receiver took the fd does not know the receiver holds
-	# it, and disarms: the receiver's later crash gives FIN (crash protection
-	# lost, no data lost).  These cases pin today's behaviour; they flip to
-	# rst when the gap is closed.
+	# The sender records the receiver (SO_PEERCRED) when it sends the fd
+	# (issue 10; before, the "before" order was a documented gap: FIN).
 	want=rst
-	[ "$when" = before ] && want=fin
 	scm_case "receiver-crashes-$when-sender-close-on" $want $p on on $when kill
 	scm_case "receiver-crashes-$when-sender-close-off" fin $((p + 1)) off off $when kill
 	scm_case "receiver-exit1-$when-sender-close" $want $((p + 2)) on on $when exit1

@@ -30,6 +30,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 
 extern char **environ;
 
@@ -734,6 +735,67 @@ static void case_fork_exec_relay(void)
 }
 
 /* Spawning children that share the parent's memory or exec at once. */
+/* A server started as root drops its privileges (setuid to 65534, like
+ * Apache's and HAProxy's workers): Linux makes it non-dumpable, so neither
+ * it nor its children can read each other's /proc/PID/fd (issue 10).
+ * --how chroot-*: first chroot into an empty directory (no /proc at all).
+ *   setuid-child-closes  the child closes its copy of the live connection
+ *                        (the CGI / external-check pattern: before exec,
+ *                        --how close-exec, or before exit, close-exit0);
+ *                        the parent serves and ends with --end
+ *   setuid-parent-first  the parent closes its copy at once; the child
+ *                        serves and closes (every byte and FIN) */
+static void drop_privileges(void)
+{
+	if (strncmp(how, "chroot", 6) == 0) {
+		char dir[] = "/tmp/abortclose-chroot.XXXXXX";
+		CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+		CHECK(chroot(dir) == 0 && chdir("/") == 0, "chroot");
+		rmdir(dir); /* gone from outside; we stay inside it */
+	}
+	CHECK(setgroups(0, NULL) == 0 && setgid(65534) == 0 && setuid(65534) == 0, "setuid 65534");
+	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0, "non-dumpable after setuid");
+}
+static void case_setuid_child_closes(void)
+{
+	int p[2];
+	drop_privileges();
+	send_half(conn);
+	CHECK(pipe(p) == 0, "pipe");
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		CHECK(close(conn) == 0, "child close");
+		if (strstr(how, "exec")) {
+			execl("/bin/true", "true", (char *)NULL);
+			CHECK(0, "exec /bin/true");
+		}
+		exit(0);
+	}
+	say("PID", (long)pid);
+	wait_child(pid, 0);
+	send_all(conn); /* then --end */
+}
+static void case_setuid_parent_first(void)
+{
+	int p[2];
+	drop_privileges();
+	CHECK(pipe(p) == 0, "pipe");
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		wait_fd(p[0]); /* the parent has closed its copy */
+		send_all(conn);
+		CHECK(close(conn) == 0, "child close");
+		crash(); /* after the close: only the close decides */
+	}
+	say("PID", (long)pid);
+	CHECK(close(conn) == 0, "parent close");
+	signal_fd(p[1]);
+	wait_child(pid, -1);
+	exit(0);
+}
+
 static void case_spawn(void)
 {
 	send_half(conn);
@@ -838,6 +900,8 @@ static const struct {
 	{ "pid-reuse", case_pid_reuse },
 	{ "fork-exec-relay", case_fork_exec_relay },
 	{ "spawn", case_spawn },
+	{ "setuid-child-closes", case_setuid_child_closes },
+	{ "setuid-parent-first", case_setuid_parent_first },
 };
 
 static void usage(void)

@@ -1,0 +1,185 @@
+/* fork.c - a fork-per-connection server with N live sessions (issue 10).
+ *
+ *   bench_fork server PORT N M     (the side measured; run under the library or not)
+ *   bench_fork client PORT N M     (never under the library)
+ *
+ * The server accepts N connections and forks a handler for each that keeps
+ * its connection open (a live session: it blocks in read).  Then it accepts
+ * M more, and for each times what a forking server does per new connection:
+ * accept + fork + close of its own copy.  Each of these M handlers, with N
+ * live siblings, reads one byte and times its own close of the connection
+ * (the handler child's close, after the parent closed its copy: the
+ * handler holds the last reference, its close sends the FIN).  Every process has a few more fds: four
+ * /dev/null fds inherited from the server, two opened by each handler.
+ * The client connects N + M times (the M send one byte at once, so the
+ * server's accept never waits for the network), reads the M to EOF, then
+ * closes the N.  The server prints
+ *   n=N parent_ns=MEDIAN child_close_ns=MEDIAN
+ * (medians over the M connections).  Without the library a close is one
+ * system call; the holder search must not grow with N. */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t median(int64_t *v, long n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp64);
+	return n ? v[n / 2] : 0;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static struct sockaddr_in addr(long port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sa;
+}
+
+static int server(long port, long n, long m)
+{
+	struct sockaddr_in sa = addr(port);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, times[2];
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4096) != 0)
+		die("bind/listen");
+	for (int i = 0; i < 4; i++)
+		if (open("/dev/null", O_RDONLY) < 0)
+			die("open /dev/null");
+	if (pipe(times) != 0)
+		die("pipe");
+	printf("READY\n");
+	fflush(stdout);
+	int64_t *parent = calloc((size_t)m, sizeof *parent), *child = calloc((size_t)m, sizeof *child);
+	if (!parent || !child)
+		die("calloc");
+	for (long i = 0; i < n + m; i++) {
+		if (i == n) {
+			/* Every measured connection waits in the accept queue (for a
+			 * listener, tcpi_unacked is its length): accept never waits. */
+			struct tcp_info ti;
+			for (int w = 0; w < 20000; w++) {
+				socklen_t len = sizeof ti;
+				if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_unacked >= (unsigned)m)
+					break;
+				usleep(500);
+			}
+		}
+		int gate[2] = {-1, -1}; /* the handler times its close after the parent's */
+		if (i >= n && pipe(gate) != 0)
+			die("pipe");
+		int64_t t0 = now_ns();
+		int c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			die("accept");
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			close(lfd);
+			close(times[0]);
+			int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_WRONLY);
+			char x;
+			if (gate[0] >= 0 && (close(gate[1]) != 0 || read(gate[0], &x, 1) != 1))
+				_exit(1);
+			ssize_t r = read(c, &x, 1); /* a live session: until the client closes */
+			int64_t t = now_ns();
+			close(c);
+			int64_t dt = now_ns() - t;
+			if (i >= n && r == 1 && write(times[1], &dt, sizeof dt) != (ssize_t)sizeof dt)
+				_exit(1);
+			close(a);
+			close(b);
+			_exit(0);
+		}
+		close(c);
+		if (i >= n) {
+			parent[i - n] = now_ns() - t0;
+			if (write(gate[1], "g", 1) != 1)
+				die("gate");
+			close(gate[0]);
+			close(gate[1]);
+		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* reap the handlers that are done (not timed: after t1) */
+	}
+	for (long i = 0; i < m; i++)
+		if (read_full(times[0], &child[i], sizeof child[i]) != 0)
+			die("read child time");
+	while (wait(NULL) > 0)
+		;
+	printf("n=%ld parent_ns=%lld child_close_ns=%lld\n", n, (long long)median(parent, m),
+	       (long long)median(child, m));
+	return 0;
+}
+
+static int client(long port, long n, long m)
+{
+	struct sockaddr_in sa = addr(port);
+	int *fds = calloc((size_t)(n + m), sizeof *fds);
+	if (!fds)
+		die("calloc");
+	raise_nofile();
+	for (long i = 0; i < n + m; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0)
+			die("client socket");
+		int tries = 0;
+		while (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			if (i > 0 || ++tries > 500)
+				die("connect");
+			close(fds[i]);
+			usleep(10000); /* the server is not listening yet */
+			fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		}
+		if (i >= n && write(fds[i], "x", 1) != 1)
+			die("client write");
+	}
+	for (long i = n; i < n + m; i++) {
+		char buf[64];
+		while (read(fds[i], buf, sizeof buf) > 0)
+			;
+		close(fds[i]);
+	}
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s server|client PORT N M\n", argv[0]);
+		return 2;
+	}
+	long port = parse_long(argv[2], "port"), n = parse_long(argv[3], "N"), m = parse_long(argv[4], "M");
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(argv[1], "server") == 0)
+		return server(port, n, m);
+	if (strcmp(argv[1], "client") == 0)
+		return client(port, n, m);
+	fprintf(stderr, "usage: %s server|client PORT N M\n", argv[0]);
+	return 2;
+}

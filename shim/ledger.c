@@ -1,0 +1,463 @@
+/* ledger.c - see ledger.h for the model.
+ *
+ * Memory layout: LG_PROCS process slots, then LG_BIG big tables.  Every field
+ * is a C11 atomic; the writer of a field is the process it describes (or its
+ * parent, for the reservation made before the fork), so no lock is needed.
+ * A reader validates a handle by its generation before and after reading a
+ * slot (a slot is reused only after its process is dead: kill(pid, 0) ESRCH).
+ * Values read from the ledger are bounds-checked: a corrupt ledger can make
+ * the library believe a process holds or released a socket, which holders.c
+ * only trusts when the kernel cannot be asked (see there). */
+#include "ledger.h"
+#include "fdtable.h"
+#include "identity.h"
+#include "real.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#define LG_PROCS 8192
+#define LG_RELS 16        /* release records in each slot */
+#define LG_BIG 64
+#define LG_KIDS 4096      /* children ring of a forking process */
+#define LG_BIG_RELS 8192  /* its release records */
+#define LG_PROBE 16
+#define LG_CLAIM_PROBES 64
+
+struct lg_proc {
+	_Atomic uint64_t id;      /* gen << 32 | pid; 0 = free; pid 0 = reserved */
+	_Atomic uint64_t start;   /* start time (ticks): at or after ... */
+	_Atomic uint64_t start_hi; /* ... and at or before this (the fork's interval) */
+	_Atomic uint64_t parent;
+	_Atomic uint32_t born_at, birth, state, all_at;
+	_Atomic uint32_t big;     /* big table index + 1 */
+	_Atomic uint32_t lost;    /* highest epoch of a record dropped for room */
+	_Atomic uint32_t forked;
+	_Atomic uint32_t last_fork; /* epoch of its latest fork */
+	_Atomic uint64_t ext_ppid;  /* first slot of a ledger: its parent's pid */
+	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | epoch (ledger.h) */
+	_Atomic uint64_t rel[LG_RELS]; /* ino << 32 | epoch; 0 = empty */
+};
+
+struct lg_big {
+	_Atomic uint64_t owner;   /* handle */
+	_Atomic uint64_t kids[LG_KIDS]; /* born_at << 44 | (gen & 0xffffff) << 20 | index + 1 */
+	_Atomic uint64_t rel[LG_BIG_RELS];
+};
+
+struct lg_map {
+	_Atomic uint32_t gen;     /* generation counter for slots */
+	_Atomic uint32_t cursor;  /* next slot to try */
+	struct lg_proc procs[LG_PROCS];
+	struct lg_big big[LG_BIG];
+};
+
+static struct lg_map *lg;
+/* This process's slot; in .data beside the epochs (init.c), so that a
+ * forked child's writes touch one page of ours, not two. */
+static _Atomic ac_slot self __attribute__((section(".data")));
+static __thread ac_slot pending_kid;    /* reserved by this thread's fork */
+static __thread unsigned pending_epoch;
+
+static inline uint32_t h_index(ac_slot s) { return (uint32_t)s; }
+static inline uint32_t h_gen(ac_slot s) { return (uint32_t)(s >> 32); }
+static inline ac_slot handle(uint32_t index1, uint32_t gen) { return (ac_slot)gen << 32 | index1; }
+
+static struct lg_proc *slot_of(ac_slot s)
+{
+	uint32_t i = h_index(s);
+	if (!lg || i == 0 || i > LG_PROCS)
+		return NULL;
+	struct lg_proc *p = &lg->procs[i - 1];
+	return (uint32_t)(atomic_load(&p->id) >> 32) == h_gen(s) ? p : NULL;
+}
+
+static struct lg_big *big_of(struct lg_proc *p)
+{
+	uint32_t b = atomic_load(&p->big);
+	return b >= 1 && b <= LG_BIG ? &lg->big[b - 1] : NULL;
+}
+
+static long own_pid(void) { return ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+/* A slot (or table) whose process is gone may be taken again. */
+static bool id_dead(uint64_t id)
+{
+	long pid = (long)(uint32_t)id;
+	int saved = errno;
+	bool dead = pid > 0 && ac_sys(SYS_kill, pid, 0, 0, 0, 0, 0) != 0 && errno == ESRCH;
+	errno = saved;
+	return dead;
+}
+
+/* Take a free slot (or one of a dead process) for a new process: pid 0
+ * (reserved) until the child writes its pid. */
+static ac_slot claim_slot(void)
+{
+	for (int n = 0; n < LG_CLAIM_PROBES; n++) {
+		uint32_t i = atomic_fetch_add(&lg->cursor, 1) % LG_PROCS;
+		struct lg_proc *p = &lg->procs[i];
+		uint64_t id = atomic_load(&p->id);
+		if (id != 0 && ((uint32_t)id == 0 || !id_dead(id)))
+			continue; /* in use, or reserved by a fork in progress */
+		uint32_t gen = atomic_fetch_add(&lg->gen, 1) + 1;
+		if (gen == 0)
+			gen = atomic_fetch_add(&lg->gen, 1) + 1;
+		if (!atomic_compare_exchange_strong(&p->id, &id, (uint64_t)gen << 32))
+			continue;
+		atomic_store(&p->start, 0);
+		atomic_store(&p->start_hi, 0);
+		atomic_store(&p->parent, 0);
+		atomic_store(&p->born_at, 0);
+		atomic_store(&p->birth, 0);
+		atomic_store(&p->all_at, 0);
+		atomic_store(&p->big, 0);
+		atomic_store(&p->lost, 0);
+		atomic_store(&p->forked, 0);
+		atomic_store(&p->last_fork, 0);
+		atomic_store(&p->ext_ppid, 0);
+		atomic_store(&p->pnote, 0);
+		for (int r = 0; r < LG_RELS; r++)
+			atomic_store(&p->rel[r], 0);
+		atomic_store(&p->state, AC_LS_LIVE);
+		return handle(i + 1, gen);
+	}
+	return 0;
+}
+
+void ac_ledger_init(void)
+{
+	void *m = mmap(NULL, sizeof(struct lg_map), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	lg = m;
+	ac_slot s = claim_slot();
+	struct lg_proc *p = slot_of(s);
+	if (!p)
+		return;
+	atomic_store(&p->birth, 1);
+	atomic_store(&p->ext_ppid, (uint64_t)ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
+	unsigned long long st = ac_id_start_time(own_pid());
+	atomic_store(&p->start, st);
+	atomic_store(&p->start_hi, st);
+	atomic_store(&p->id, (uint64_t)h_gen(s) << 32 | (uint32_t)own_pid());
+	atomic_store(&self, s);
+}
+
+ac_slot ac_ledger_self(void) { return atomic_load(&self); }
+
+/* This process's big table, claimed on first need (a free one or one whose
+ * owner is gone); NULL when all are taken. */
+static struct lg_big *own_big(struct lg_proc *me, ac_slot s)
+{
+	struct lg_big *b = big_of(me);
+	if (b || !lg)
+		return b;
+	for (int i = 0; i < LG_BIG; i++) {
+		struct lg_big *t = &lg->big[i];
+		uint64_t owner = atomic_load(&t->owner);
+		if (owner != 0) {
+			struct lg_proc *o = slot_of(owner);
+			if (o && !id_dead(atomic_load(&o->id)))
+				continue;
+		}
+		if (!atomic_compare_exchange_strong(&t->owner, &owner, s))
+			continue;
+		for (int k = 0; owner && k < LG_KIDS; k++) /* fresh pages are zero */
+			atomic_store(&t->kids[k], 0);
+		for (int r = 0; owner && r < LG_BIG_RELS; r++)
+			atomic_store(&t->rel[r], 0);
+		atomic_store(&me->big, (uint32_t)i + 1);
+		return t;
+	}
+	return NULL;
+}
+
+static uint64_t kid_word(unsigned born_at, ac_slot c)
+{
+	return (uint64_t)(born_at & AC_EPOCH_MAX) << 44 | (uint64_t)(h_gen(c) & 0xffffff) << 20 | (h_index(c) & 0xfffff);
+}
+
+void ac_ledger_fork_prepare(unsigned fork_epoch)
+{
+	pending_kid = 0;
+	ac_slot s = ac_ledger_self();
+	struct lg_proc *me = slot_of(s);
+	if (!me)
+		return;
+	atomic_store(&me->forked, 1);
+	atomic_store(&me->last_fork, fork_epoch);
+	struct lg_big *b = own_big(me, s);
+	ac_slot c = claim_slot();
+	struct lg_proc *kid = slot_of(c);
+	if (!kid)
+		return;
+	atomic_store(&kid->parent, s);
+	atomic_store(&kid->born_at, fork_epoch);
+	/* The child's start time will be within [now, after the fork]: known
+	 * without reading /proc in the child (identity.h). */
+	atomic_store(&kid->start, ac_id_now_ticks());
+	if (b)
+		atomic_store(&b->kids[fork_epoch % LG_KIDS], kid_word(fork_epoch, c));
+	pending_kid = c;
+	pending_epoch = fork_epoch;
+}
+
+static void set_pid(ac_slot c, long pid)
+{
+	struct lg_proc *p = slot_of(c);
+	if (!p)
+		return;
+	uint64_t want = (uint64_t)h_gen(c) << 32;
+	atomic_compare_exchange_strong(&p->id, &want, (uint64_t)h_gen(c) << 32 | (uint32_t)pid);
+}
+
+void ac_ledger_fork_parent(long pid)
+{
+	struct lg_proc *kid = slot_of(pending_kid);
+	if (!kid)
+		return;
+	if (pid > 0)
+		set_pid(pending_kid, pid);
+	else if (atomic_load(&kid->start_hi) == 0) /* the fork is over: the child started by now */
+		atomic_store(&kid->start_hi, ac_id_now_ticks());
+}
+
+void ac_ledger_fork_failed(void)
+{
+	ac_slot c = pending_kid;
+	pending_kid = 0;
+	struct lg_proc *me = slot_of(ac_ledger_self()), *kid = slot_of(c);
+	if (!kid)
+		return;
+	struct lg_big *b = me ? big_of(me) : NULL;
+	if (b) {
+		uint64_t w = kid_word(pending_epoch, c);
+		atomic_compare_exchange_strong(&b->kids[pending_epoch % LG_KIDS], &w, 0);
+	}
+	uint64_t id = atomic_load(&kid->id);
+	if ((uint32_t)id == 0)
+		atomic_compare_exchange_strong(&kid->id, &id, 0);
+}
+
+void ac_ledger_fork_child(unsigned birth_epoch)
+{
+	ac_slot c = pending_kid;
+	pending_kid = 0;
+	struct lg_proc *p = slot_of(c);
+	if (!p) {
+		atomic_store(&self, 0); /* not in the ledger: others ask the kernel */
+		return;
+	}
+	long pid = own_pid();
+	atomic_store(&p->birth, birth_epoch);
+	set_pid(c, pid);
+	atomic_store(&self, c);
+}
+
+/* --- release records ---------------------------------------------------- */
+
+static unsigned rec_epoch(uint64_t w) { return (unsigned)(uint32_t)w; }
+static uint32_t rec_ino(uint64_t w) { return (uint32_t)(w >> 32); }
+
+/* Put (ino, epoch) into table t of n entries, probing from start; when the
+ * window is full the oldest record is dropped and *lost raised. */
+static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino, unsigned epoch,
+		_Atomic uint32_t *lost)
+{
+	uint64_t w = (uint64_t)ino << 32 | epoch;
+	for (unsigned k = 0; k < probe; k++) {
+		_Atomic uint64_t *e = &t[(start + k) % n];
+		uint64_t old = atomic_load(e);
+		while (old == 0 || rec_ino(old) == ino)
+			if (atomic_compare_exchange_weak(e, &old, w))
+				return true;
+	}
+	if (!lost)
+		return false;
+	/* Full: replace the oldest. */
+	_Atomic uint64_t *victim = &t[start % n];
+	for (unsigned k = 1; k < probe; k++)
+		if (rec_epoch(atomic_load(&t[(start + k) % n])) < rec_epoch(atomic_load(victim)))
+			victim = &t[(start + k) % n];
+	unsigned dropped = rec_epoch(atomic_exchange(victim, w));
+	unsigned cur = atomic_load(lost);
+	while (dropped > cur && !atomic_compare_exchange_weak(lost, &cur, dropped))
+		;
+	return true;
+}
+
+static unsigned hash(uint32_t ino) { return (ino * 2654435761u) >> 8; }
+
+void ac_ledger_released(uint32_t ino, unsigned epoch)
+{
+	ac_slot s = ac_ledger_self();
+	struct lg_proc *me = slot_of(s);
+	if (!me || ino == 0)
+		return;
+	if (epoch == 0)
+		epoch = 1;
+	if (put(me->rel, LG_RELS, 0, LG_RELS, ino, epoch, NULL))
+		return;
+	struct lg_big *b = own_big(me, s);
+	if (b)
+		put(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino, epoch, &me->lost);
+	else
+		put(me->rel, LG_RELS, hash(ino), LG_RELS, ino, epoch, &me->lost);
+	atomic_thread_fence(memory_order_seq_cst); /* stored before any look (holders.c) */
+}
+
+static void unput(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
+{
+	for (unsigned k = 0; k < probe; k++) {
+		_Atomic uint64_t *e = &t[(start + k) % n];
+		uint64_t old = atomic_load(e);
+		if (old && rec_ino(old) == ino)
+			atomic_compare_exchange_strong(e, &old, 0);
+	}
+}
+
+void ac_ledger_unreleased(uint32_t ino)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (!me || ino == 0)
+		return;
+	unput(me->rel, LG_RELS, 0, LG_RELS, ino);
+	struct lg_big *b = big_of(me);
+	if (b)
+		unput(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
+}
+
+void ac_ledger_all_released(unsigned epoch)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (!me)
+		return;
+	atomic_store(&me->all_at, epoch ? epoch : 1);
+	atomic_store(&me->state, AC_LS_ALL_RELEASED);
+}
+
+void ac_ledger_exec(bool going)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (!me)
+		return;
+	if (going)
+		atomic_store(&me->state, AC_LS_EXECED);
+	else
+		atomic_store(&me->state, atomic_load(&me->all_at) ? AC_LS_ALL_RELEASED : AC_LS_LIVE);
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+bool ac_ledger_read(ac_slot s, struct ac_lview *v)
+{
+	struct lg_proc *p = slot_of(s);
+	if (!p)
+		return false;
+	uint64_t id = atomic_load(&p->id);
+	v->pid = (long)(uint32_t)id;
+	v->start = atomic_load(&p->start);
+	v->start_hi = atomic_load(&p->start_hi);
+	v->parent = atomic_load(&p->parent);
+	v->born_at = atomic_load(&p->born_at);
+	v->birth = atomic_load(&p->birth);
+	v->state = atomic_load(&p->state);
+	v->all_at = atomic_load(&p->all_at);
+	v->forked = atomic_load(&p->forked) != 0;
+	v->last_fork = atomic_load(&p->last_fork);
+	v->ext_ppid = (long)atomic_load(&p->ext_ppid);
+	return atomic_load(&p->id) == id; /* not reused meanwhile */
+}
+
+static unsigned lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
+{
+	for (unsigned k = 0; k < probe; k++) {
+		uint64_t w = atomic_load(&t[(start + k) % n]);
+		if (w && rec_ino(w) == ino)
+			return rec_epoch(w);
+	}
+	return 0;
+}
+
+unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	struct lg_proc *p = slot_of(s);
+	*complete = false;
+	if (!p || ino == 0)
+		return 0;
+	unsigned ep = lookup(p->rel, LG_RELS, 0, LG_RELS, ino);
+	struct lg_big *b = big_of(p);
+	if (!ep && b)
+		ep = lookup(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
+	/* A record older than `since` cannot be this holding's (the socket was
+	 * got at `since`), so a dropped one only matters from there on. */
+	*complete = atomic_load(&p->lost) < since || atomic_load(&p->lost) == 0;
+	return ep;
+}
+
+int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
+			 void *ctx)
+{
+	struct lg_proc *p = slot_of(s);
+	if (!p)
+		return -1;
+	if (!atomic_load(&p->forked))
+		return 0;
+	unsigned last = atomic_load(&p->last_fork);
+	if (hi > last)
+		hi = last; /* no child is younger than the latest fork */
+	if (hi < lo)
+		return 0;
+	struct lg_big *b = big_of(p);
+	if (!b || hi >= AC_EPOCH_MAX)
+		return -1;
+	int incomplete = 0;
+	unsigned stop = lo;
+	if (hi - lo >= LG_KIDS) {
+		stop = hi - LG_KIDS + 1;
+		incomplete = -1;
+	}
+	for (unsigned e = hi;; e--) {
+		uint64_t w = atomic_load(&b->kids[e % LG_KIDS]);
+		unsigned born = (unsigned)(w >> 44);
+		if (w && born == e) {
+			uint32_t gen24 = (uint32_t)(w >> 20) & 0xffffff, idx = (uint32_t)w & 0xfffff;
+			if (idx >= 1 && idx <= LG_PROCS) {
+				uint64_t id = atomic_load(&lg->procs[idx - 1].id);
+				uint32_t gen = (uint32_t)(id >> 32);
+				if ((gen & 0xffffff) == gen24) {
+					int r = visit(handle(idx, gen), born, ctx);
+					if (r)
+						return r;
+				} else {
+					incomplete = -1; /* that child's slot was reused */
+				}
+			}
+		} else if (w && born > e) {
+			incomplete = -1; /* overwritten by a later fork */
+		}
+		if (e == stop)
+			break;
+	}
+	return incomplete;
+}
+
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch)
+{
+	struct lg_proc *p = slot_of(c);
+	if (p && ino)
+		atomic_store(&p->pnote, (uint64_t)ino << 32 | epoch);
+}
+
+unsigned ac_ledger_note_from_parent(uint32_t ino)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	struct lg_proc *p = slot_of(ac_ledger_self());
+	uint64_t w = p ? atomic_load(&p->pnote) : 0;
+	return w && rec_ino(w) == ino ? rec_epoch(w) : 0;
+}

@@ -1,0 +1,89 @@
+/* ledger.h - what the library's processes of one fork tree tell each other.
+ *
+ * One anonymous MAP_SHARED mapping, created by the constructor of the first
+ * process of the tree that loads the library, inherited by every fork (and
+ * kept across setuid: it is memory, not a file), lost at exec (the new
+ * program starts its own).  No file, no name: only the processes of the tree
+ * can reach it (and what can ptrace them), and each process writes only its
+ * own slot, its own release records, the ring entry and slot reservation
+ * of each child it forks, and one note to its newest child (below).
+ *
+ * Per process (a slot, named by a handle = generation << 32 | index + 1):
+ *   pid, start time (identity.h), parent handle, born_at (the parent's fork
+ *   epoch at the fork that made it), birth (its own first epoch), state
+ *   (live / released everything at exit at epoch all_at / exec'd: no longer
+ *   reports), and release records "I let go of socket INODE at my epoch X",
+ *   written by the library before it looks for other holders (so the record
+ *   also breaks the tie of two holders closing at once) and never removed
+ *   but by a new adoption of the same inode.
+ * Per forking process (a "big table" claimed at its first fork): a ring of its
+ * children indexed by fork epoch (each fork has its own epoch: O(1) to find
+ * the children born in an epoch window), and room for many release records.
+ *
+ * Fixed capacity, MAP_NORESERVE (pages never touched cost nothing), lock-free
+ * C11 atomics.  When something does not fit (slots, tables, records), the
+ * information is marked lost, never guessed: the readers then ask the kernel
+ * or give up (holders.c). */
+#ifndef ABORTCLOSE_LEDGER_H
+#define ABORTCLOSE_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t ac_slot; /* 0 = none */
+
+enum ac_lstate { AC_LS_LIVE = 1, AC_LS_ALL_RELEASED = 2, AC_LS_EXECED = 3 };
+
+struct ac_lview {
+	long pid;                 /* 0: reserved, the child has not run yet */
+	unsigned long long start, start_hi; /* start time within [start, start_hi]; 0: unknown */
+	ac_slot parent;
+	unsigned born_at, birth, state, all_at;
+	bool forked;              /* has forked children */
+	unsigned last_fork;       /* epoch of its latest fork */
+	long ext_ppid;            /* first process of the ledger: its parent */
+};
+
+void ac_ledger_init(void);
+ac_slot ac_ledger_self(void);
+
+/* Fork (fork.c): prepare reserves the child's slot and ring entry at fork
+ * epoch F; then parent(0) (atfork parent handler: the fork is over) and
+ * parent(pid) or failed() in the parent, child(birth epoch) in the child. */
+void ac_ledger_fork_prepare(unsigned fork_epoch);
+void ac_ledger_fork_parent(long pid);
+void ac_ledger_fork_child(unsigned birth_epoch);
+void ac_ledger_fork_failed(void);
+
+/* This process let go of socket ino at epoch (release record); adopts it
+ * again (record removed); released every socket at epoch (exit); goes
+ * through exec (going) or comes back from a failed one. */
+void ac_ledger_released(uint32_t ino, unsigned epoch);
+void ac_ledger_unreleased(uint32_t ino);
+void ac_ledger_all_released(unsigned epoch);
+void ac_ledger_exec(bool going);
+
+/* The parent's note to its child c: "I let go of ino at epoch, and you are
+ * the only child I forked while I held it" - so the child's own close needs
+ * neither the parent's records nor its ring (no page of the parent's to
+ * touch).  note_from_parent: the epoch of such a note to this process about
+ * ino, 0 if none. */
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch);
+unsigned ac_ledger_note_from_parent(uint32_t ino);
+
+/* Read a slot; false if the handle is stale (slot reused) or invalid. */
+bool ac_ledger_read(ac_slot s, struct ac_lview *v);
+
+/* The epoch at which process s let go of ino, 0 if it did not (yet).  When 0
+ * and *complete is false, a record may have been dropped for lack of room:
+ * "no record" does not prove the process still holds it. */
+unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete);
+
+/* Calls visit(child, born_at, ctx) for each child of s born in [lo, hi],
+ * newest first, until visit returns non-zero (returned).  Returns 0 at the
+ * end, -1 if the list may be incomplete (ring overwritten, no table, window
+ * too large): the caller then asks the kernel. */
+int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
+			 void *ctx);
+
+#endif

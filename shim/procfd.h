@@ -1,0 +1,36 @@
+/* procfd.h - asking the kernel which process holds a socket, through /proc.
+ *
+ * /proc/PID/fd/N is a symbolic link whose target names the open file; for a
+ * socket it is "socket:[INODE]" (fs/proc/fd.c, net/socket.c sockfs_dname).
+ * Reading it needs PTRACE_MODE_READ_FSCREDS on the process: a non-dumpable
+ * process (one that changed its credentials, e.g. setuid() from root;
+ * kernel/sys.c commit_creds -> set_dumpable(suid_dumpable)) denies it to
+ * every process without CAP_SYS_PTRACE, its own children included (EACCES),
+ * and a chroot without /proc has no such file at all (ENOENT).  Both come
+ * back as AC_PROC_UNREADABLE, told apart by *why. */
+#ifndef ABORTCLOSE_PROCFD_H
+#define ABORTCLOSE_PROCFD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ac_proc_answer { AC_PROC_NO = 0, AC_PROC_YES = 1, AC_PROC_UNREADABLE = -1 };
+
+/* want = "socket:[INODE]" (ac_procfd_target).  Returns 64 bytes at most. */
+size_t ac_procfd_target(char want[48], unsigned long ino);
+
+/* Does process pid have an fd on want?  The same fd number first (a forked
+ * child keeps it), then every fd of the process: O(1) when the number
+ * matches, O(fds of pid) otherwise.  A process that does not exist (any
+ * more) holds nothing: AC_PROC_NO.  *why: "fd-table-unreadable" (EACCES,
+ * EPERM), "no-proc" (no /proc mounted), set only for AC_PROC_UNREADABLE. */
+enum ac_proc_answer ac_procfd_holds(long pid, int fd, const char *want, size_t wantlen, const char **why);
+
+/* Calls visit(child pid, ctx) for each live child of process parent (all its
+ * threads; /proc/PID/task/TID/children, CONFIG_PROC_CHILDREN) until visit
+ * returns non-zero; returns that value, 0 at the end, -1 if a list could not
+ * be read.  O(threads + children): the fallback when the ledger cannot list
+ * the children. */
+int ac_procfd_each_child(long parent, int (*visit)(long pid, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/bash
+# fork-setuid.sh - privilege-dropped forking servers (issue 10).  A server
+# started as root setuid()s to 65534 (Linux makes it non-dumpable: its
+# /proc/PID/fd is unreadable to its own children, and theirs to it), forks a
+# child on a live connection:
+#   child-closes   the child closes its copy (before exec or exit: Apache
+#                  prefork + mod_cgi, HAProxy external-check); the parent
+#                  is then killed: RST (the child's close must not disarm:
+#                  the ledger says the parent still holds the socket);
+#   parent-first   the parent closes its copy first; the child serves and
+#                  closes: every byte and FIN (the child was the last holder).
+# The chroot-* variants run in a chroot without /proc (ENOENT instead of
+# EACCES).  Controls: ABORTCLOSE=off gives FIN.  Needs root (setuid).
+# Ports 22000-22049.
+. "$(dirname "$0")/lib-fd.sh"
+need_lib "$FD_SERVER"
+need_tool tcpdump
+if [ "$(id -u)" != 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		fail setuid "needs root (CI runs as root)"
+	else
+		skip setuid "needs root"
+	fi
+	ac_finish
+fi
+
+B=1048576
+p=22000
+for how in close-exec close-exit0 chroot-close-exit0; do
+	fd_crash_pair "child-$how-then-parent-killed" $p $B --case setuid-child-closes --how "$how" --end kill
+	fd_server_case "child-$how-then-parent-closes" fin $((p + 2)) $B on --case setuid-child-closes --how "$how" --end close
+	p=$((p + 3))
+done
+for how in plain chroot; do
+	fd_server_case "parent-closes-first-then-child-closes-$how" fin $p $B on --case setuid-parent-first --how "$how"
+	p=$((p + 1))
+done
+ac_finish
