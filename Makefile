@@ -32,6 +32,15 @@ LIB := $(B)/libabortclose.so
 TEST_PROGS := $(patsubst test/progs/%.c,$(B)/test/%,$(wildcard test/progs/*.c))
 UNIT_SRC   := $(wildcard test/unit/*.c)
 TOOLS      := $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
+# Unwinding tests (issue 11): test/unwind/NAME.cc (g++) and NAME.rs (Debian's
+# rustc if installed, else rustc on PATH; std only, offline) -> build/test/NAME
+CXX     ?= g++
+CXXWARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef
+ifeq ($(origin RUSTC),undefined)
+RUSTC := $(shell if [ -x /usr/bin/rustc ]; then echo /usr/bin/rustc; else command -v rustc; fi)
+endif
+UNWIND_PROGS := $(patsubst test/unwind/%.cc,$(B)/test/%,$(wildcard test/unwind/*.cc)) \
+                $(if $(RUSTC),$(patsubst test/unwind/%.rs,$(B)/test/%,$(wildcard test/unwind/*.rs)))
 
 .PHONY: all lib progs demo check check-unit check-integration check-asan \
         check-valgrind check-fuzz bench soak deps install uninstall clean
@@ -49,11 +58,19 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(SHIM_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
-progs: $(TEST_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
+progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
 
 $(B)/test/%: test/progs/%.c $(wildcard test/progs/*.h) | $(B)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
+
+$(B)/test/%: test/unwind/%.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -o $@ $< -lpthread
+
+$(B)/test/%: test/unwind/%.rs | $(B)
+	@mkdir -p $(@D)
+	$(RUSTC) --edition 2021 -C opt-level=2 -o $@ $<
 
 # check unit tests: every test/unit/*.c linked into one runner with policy/.
 $(B)/unit/run-unit: $(UNIT_SRC) $(POLICY_SRC) $(SHIM_HDR) $(wildcard test/unit/*.h) | $(B)

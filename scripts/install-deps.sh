@@ -17,9 +17,12 @@ set -eu
 #            (sanitizer/fuzz builds), libcap2-bin (setcap: wrapper warning
 #            tests), groff-base man-db (man page tests), openbsd-inetd (a
 #            real fork+exec daemon in test/fdpaths/inetd.sh)
+#   unwind:  rustc (Debian's, std only: the Rust panic tests in test/unwind/;
+#            g++ for the C++ server comes with build-essential)
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
-man-db openbsd-inetd"
+man-db openbsd-inetd
+rustc"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

@@ -201,6 +201,8 @@ void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 	 * it may be shared with children that still accept: never disarm it. */
 	if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
 		return;
+	if (ac_close_keeps_armed(fd, why))
+		return; /* ON_CLOSE=rst, or dropped while unwinding (unwind.c) */
 	if (ac_has_alias(fd, e, skip_lo, skip_hi))
 		return; /* another fd of ours still holds it: this close sends nothing */
 	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);

@@ -1,0 +1,212 @@
+/* unwind.c - is this thread unwinding from an exception right now?
+ *
+ * Model.  A connection object dropped while its thread unwinds from an error
+ * (a C++ exception leaving the handler, a Rust panic with panic=unwind) is
+ * closed by a destructor / drop glue that runs inside a landing pad.  That
+ * close() looks purposeful, but the program did not finish the response: it
+ * must stay armed (RST).  ac_thread_unwinding() answers, for the calling
+ * thread, "is an exception propagating through this thread's frames now?":
+ *
+ *  - C++ (libstdc++ and libc++abi alike): __cxa_eh_globals.uncaughtExceptions
+ *    of this thread, which is what std::uncaught_exceptions() returns.
+ *    __cxa_throw and std::rethrow_exception / __cxa_rethrow increment it
+ *    before they call _Unwind_RaiseException; __cxa_begin_catch (the first
+ *    thing a catch block does) decrements it.  So a caught exception, a
+ *    rethrow that was caught again, a live std::exception_ptr, and a
+ *    destructor run inside a catch block all see 0.  The runtime is found
+ *    with dlsym only when a C++ exception is first raised (our
+ *    _Unwind_RaiseException below sees its class): a C program never loads
+ *    or looks up libstdc++, and pays one NULL pointer test per release.
+ *
+ *  - Rust (panic=unwind, linux-gnu: std calls libgcc_s dynamically): the
+ *    panic is an _Unwind_Exception of class "MOZ\0RUST" raised with
+ *    _Unwind_RaiseException (library/panic_unwind/src/gcc.rs).  Rust's catch
+ *    (catch_unwind, the catch_unwind around every thread's main and around
+ *    main) calls no libgcc function: __rust_panic_cleanup just takes the Box
+ *    back.  What libgcc does tell us (unwind.inc, unwind-dw2.c): phase 1
+ *    finds the handler frame and stores its identity in exc->private_2
+ *    (uw_identify_context = the frame's CFA, minus 1 for a signal frame);
+ *    phase 2 calls the personality of each frame up to that one, and the
+ *    personality installs a landing pad with _Unwind_SetIP(context, lpad)
+ *    (library/std/src/personality/gcc.rs, for cleanup and catch alike).
+ *    Drop glue runs in the cleanup landing pads, between the raise and the
+ *    next _Unwind_Resume.  So the window of this thread is:
+ *      opened by _Unwind_RaiseException(Rust exception),
+ *      closed by _Unwind_SetIP on the context whose CFA is exc->private_2
+ *      (the catch landing pad is being installed), by _Unwind_DeleteException
+ *      of it (a foreign runtime caught it), or by _Unwind_RaiseException
+ *      returning (no handler: Rust aborts, RST anyway).
+ *    Drops after catch_unwind returned, or after a panicked thread was
+ *    joined, are outside it.  _Unwind_Resume needs no hook: it continues the
+ *    same exception, in the same window.  Rust aborts on a panic during a
+ *    panic, so one slot per thread is enough; a second Rust raise replaces
+ *    the slot, and an early clear can only disarm (FIN, invariant 1).
+ *
+ * Interposing _Unwind_* from a preload is legal: libgcc_s.so.1 is a shared
+ * library, callers (libstdc++, Rust's std, libgcc_s itself for rethrow) bind
+ * to the first definition in the global scope, and an unversioned definition
+ * satisfies their GCC_3.0 references (glibc dl-lookup.c check_match).  The
+ * real functions are found with dlvsym(RTLD_NEXT), or in an already loaded
+ * libgcc_s (RTLD_NOLOAD) when it came in with a local dlopen.  An extra C
+ * frame between the caller and the real raise is unwound through like any
+ * frame with CFI and no personality.  A program with a static libgcc_eh
+ * binds its own copies and is not seen (its unwinding closes stay FIN).
+ * Other languages (Python, Java, Go) unwind without libgcc: not seen.
+ */
+#include "state.h"
+#include "log.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unwind.h>
+
+/* "MOZ\0RUST" as Rust writes it: u64::from_be_bytes(*b"MOZ\0RUST"). */
+#define RUST_EXCEPTION_CLASS 0x4d4f5a0052555354ull
+/* "GNUCC++\0"/"\1" (libstdc++), "CLNGC++\0"/"\1" (libc++abi): bytes 4-6. */
+#define IS_CXX_CLASS(c) ((((c) >> 8) & 0xffffffu) == 0x432b2bu)
+
+/* The start of __cxa_eh_globals, the same in libstdc++ and libc++abi. */
+struct cxa_eh_globals {
+	void *caught_exceptions;
+	unsigned int uncaught_exceptions;
+};
+typedef struct cxa_eh_globals *(*cxa_get_globals_fn)(void);
+static _Atomic(cxa_get_globals_fn) cxa_get_globals;
+
+/* The Rust exception propagating on this thread, NULL if none. */
+static __thread struct _Unwind_Exception *rust_exc __attribute__((tls_model("initial-exec")));
+
+typedef _Unwind_Reason_Code (*raise_fn)(struct _Unwind_Exception *);
+typedef void (*set_ip_fn)(struct _Unwind_Context *, _Unwind_Ptr);
+typedef _Unwind_Word (*get_cfa_fn)(struct _Unwind_Context *);
+typedef void (*delete_fn)(struct _Unwind_Exception *);
+static void *_Atomic slot_raise, *_Atomic slot_set_ip, *_Atomic slot_get_cfa, *_Atomic slot_delete;
+
+static void *next_symbol(const char *name, const char *version)
+{
+	void *p = dlvsym(RTLD_NEXT, name, version);
+	if (!p)
+		p = dlsym(RTLD_NEXT, name);
+	if (!p) {
+		void *h = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD);
+		if (h) {
+			p = dlvsym(h, name, version);
+			if (!p)
+				p = dlsym(h, name);
+			dlclose(h); /* NOLOAD took a reference: give it back */
+		}
+	}
+	return p;
+}
+
+/* Never on the close path: only the unwinder's own entry points call it. */
+static void *real_fn(void *_Atomic *slot, const char *name, const char *version)
+{
+	void *p = atomic_load_explicit(slot, memory_order_acquire);
+	if (AC_LIKELY(p != NULL))
+		return p;
+	int saved = errno;
+	p = next_symbol(name, version);
+	errno = saved;
+	atomic_store_explicit(slot, p, memory_order_release);
+	return p;
+}
+
+/* The first C++ raise: its runtime is loaded; find its per-thread globals. */
+static void find_cxx_runtime(void)
+{
+	static const char *const runtimes[] = {"libstdc++.so.6", "libc++abi.so.1"};
+	int saved = errno;
+	void *p = dlsym(RTLD_DEFAULT, "__cxa_get_globals");
+	for (size_t i = 0; !p && i < sizeof runtimes / sizeof runtimes[0]; i++) {
+		void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+		if (h) {
+			p = dlsym(h, "__cxa_get_globals");
+			dlclose(h);
+		}
+	}
+	errno = saved;
+	if (p)
+		atomic_store_explicit(&cxa_get_globals, (cxa_get_globals_fn)p, memory_order_release);
+}
+
+bool ac_thread_unwinding(void)
+{
+	if (AC_UNLIKELY(rust_exc != NULL))
+		return true;
+	cxa_get_globals_fn g = atomic_load_explicit(&cxa_get_globals, memory_order_acquire);
+	if (AC_LIKELY(g == NULL))
+		return false; /* no C++ exception was ever raised in this process */
+	const struct cxa_eh_globals *eh = g(); /* a TLS address, no allocation */
+	return eh && eh->uncaught_exceptions > 0;
+}
+
+AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *exc)
+{
+	raise_fn real = (raise_fn)real_fn(&slot_raise, "_Unwind_RaiseException", "GCC_3.0");
+	if (!real)
+		return _URC_FATAL_PHASE1_ERROR; /* no unwinder: the runtime terminates */
+	_Unwind_Exception_Class cls = exc->exception_class;
+	if (cls == RUST_EXCEPTION_CLASS) {
+		/* Resolve now what the catch will need: not from the personality. */
+		real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
+		real_fn(&slot_get_cfa, "_Unwind_GetCFA", "GCC_3.3");
+		rust_exc = exc;
+	} else if (IS_CXX_CLASS(cls) &&
+		   !atomic_load_explicit(&cxa_get_globals, memory_order_acquire)) {
+		find_cxx_runtime();
+	}
+	_Unwind_Reason_Code r = real(exc);
+	/* Only a raise that could not start returns (no handler: end of stack,
+	 * phase 1 error): nothing propagates any more. */
+	if (rust_exc == exc)
+		rust_exc = NULL;
+	return r;
+}
+
+AC_EXPORT void _Unwind_SetIP(struct _Unwind_Context *ctx, _Unwind_Ptr ip)
+{
+	set_ip_fn real = (set_ip_fn)real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
+	struct _Unwind_Exception *exc = rust_exc;
+	if (AC_UNLIKELY(exc != NULL)) {
+		get_cfa_fn cfa = (get_cfa_fn)atomic_load_explicit(&slot_get_cfa, memory_order_acquire);
+		/* The handler frame of phase 1 gets its landing pad: the catch. */
+		if (cfa && (_Unwind_Word)cfa(ctx) == (_Unwind_Word)exc->private_2)
+			rust_exc = NULL;
+	}
+	if (real)
+		real(ctx, ip);
+}
+
+AC_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
+{
+	delete_fn real = (delete_fn)real_fn(&slot_delete, "_Unwind_DeleteException", "GCC_3.0");
+	if (rust_exc == exc)
+		rust_exc = NULL; /* a foreign runtime caught it and frees it */
+	if (real)
+		real(exc);
+}
+
+/* why names the release ("close", "dup2", "exec"...); the exit policy's
+ * releases ("exit", "exit-status-0") are its own decision. */
+static bool is_exit_release(const char *why)
+{
+	return strncmp(why, "exit", 4) == 0;
+}
+
+bool ac_close_keeps_armed(int fd, const char *why)
+{
+	if (is_exit_release(why))
+		return false;
+	if (ac_policy.on_close == AC_CLOSE_RST) {
+		ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:on-close-rst", 0);
+		return true;
+	}
+	if (ac_policy.on_unwind == AC_UNWIND_RST && ac_thread_unwinding()) {
+		ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:unwinding", 0);
+		return true;
+	}
+	return false;
+}
