@@ -27,8 +27,12 @@ srv_start() {
 	if [ "${SRV_NOLIB:-0}" = 1 ]; then
 		ac_bg SRV_PID "$SRV_DIR/out" "$SRV_DIR/err" env RUST_BACKTRACE=0 "${envs[@]}" "$@"
 	elif [ "${SRV_WRAP:-0}" = 1 ]; then
+		# The wrapper puts the library first in LD_PRELOAD: a sanitizer
+		# build (whose runtime must come first) cannot go through it.
+		local lib=$AC_LIB
+		[ -z "${AC_PRELOAD_PREFIX:-}" ] || lib=$AC_BUILD/libabortclose.so
 		ac_bg SRV_PID "$SRV_DIR/out" "$SRV_DIR/err" env RUST_BACKTRACE=0 "${envs[@]}" \
-			ABORTCLOSE_LIB="$AC_LIB" "$AC_ROOT/scripts/abortclose" "$@"
+			ABORTCLOSE_LIB="$lib" "$AC_ROOT/scripts/abortclose" "$@"
 	else
 		ac_bg SRV_PID "$SRV_DIR/out" "$SRV_DIR/err" env LD_PRELOAD="$(ac_preload)" \
 			RUST_BACKTRACE=0 "${envs[@]}" "$@"
