@@ -36,6 +36,9 @@
  *      (the catch landing pad is being installed), by _Unwind_DeleteException
  *      of it (a foreign runtime caught it), or by _Unwind_RaiseException
  *      returning (no handler: Rust aborts, RST anyway).
+ *    A safety net for a catch that is not seen: drop glue runs in frames
+ *    below the handler frame, so a check made from above its CFA means that
+ *    frame has returned, and the window is closed there.
  *    Drops after catch_unwind returned, or after a panicked thread was
  *    joined, are outside it.  _Unwind_Resume needs no hook: it continues the
  *    same exception, in the same window.  Rust aborts on a panic during a
@@ -75,8 +78,11 @@ struct cxa_eh_globals {
 typedef struct cxa_eh_globals *(*cxa_get_globals_fn)(void);
 static _Atomic(cxa_get_globals_fn) cxa_get_globals;
 
-/* The Rust exception propagating on this thread, NULL if none. */
+/* The Rust exception propagating on this thread, NULL if none, and the CFA
+ * of its handler frame (from exc->private_2, copied at the first landing pad:
+ * the exception itself is freed at the catch), 0 until then. */
 static __thread struct _Unwind_Exception *rust_exc __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t rust_handler_cfa __attribute__((tls_model("initial-exec")));
 
 typedef _Unwind_Reason_Code (*raise_fn)(struct _Unwind_Exception *);
 typedef void (*set_ip_fn)(struct _Unwind_Context *, _Unwind_Ptr);
@@ -132,9 +138,32 @@ static void find_cxx_runtime(void)
 		atomic_store_explicit(&cxa_get_globals, (cxa_get_globals_fn)p, memory_order_release);
 }
 
+/* uw_identify_context() is the CFA, minus 1 for a signal frame (CFAs are
+ * aligned, so CFA - 1 is never another frame's identity). */
+static bool is_handler_frame(uintptr_t cfa, uintptr_t handler)
+{
+	return cfa == handler || cfa - 1 == handler;
+}
+
+/* A Rust exception is recorded on this thread: is it still propagating?
+ * Drop glue runs in frames below the handler frame.  A check made above it
+ * means the handler frame has returned: a catch we did not see (a
+ * personality that installs without _Unwind_SetIP).  Forget the exception
+ * rather than abort every later close of the thread (invariant 1).
+ * Out of line: the frame address would cost the common path a frame. */
+static __attribute__((noinline)) bool rust_window_open(void)
+{
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	if (rust_handler_cfa == 0 || here < rust_handler_cfa)
+		return true;
+	rust_exc = NULL;
+	rust_handler_cfa = 0;
+	return false;
+}
+
 bool ac_thread_unwinding(void)
 {
-	if (AC_UNLIKELY(rust_exc != NULL))
+	if (AC_UNLIKELY(rust_exc != NULL) && rust_window_open())
 		return true;
 	cxa_get_globals_fn g = atomic_load_explicit(&cxa_get_globals, memory_order_acquire);
 	if (AC_LIKELY(g == NULL))
@@ -154,6 +183,7 @@ AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *e
 		real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
 		real_fn(&slot_get_cfa, "_Unwind_GetCFA", "GCC_3.3");
 		rust_exc = exc;
+		rust_handler_cfa = 0;
 	} else if (IS_CXX_CLASS(cls) &&
 		   !atomic_load_explicit(&cxa_get_globals, memory_order_acquire)) {
 		find_cxx_runtime();
@@ -161,8 +191,10 @@ AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *e
 	_Unwind_Reason_Code r = real(exc);
 	/* Only a raise that could not start returns (no handler: end of stack,
 	 * phase 1 error): nothing propagates any more. */
-	if (rust_exc == exc)
+	if (rust_exc == exc) {
 		rust_exc = NULL;
+		rust_handler_cfa = 0;
+	}
 	return r;
 }
 
@@ -172,9 +204,15 @@ AC_EXPORT void _Unwind_SetIP(struct _Unwind_Context *ctx, _Unwind_Ptr ip)
 	struct _Unwind_Exception *exc = rust_exc;
 	if (AC_UNLIKELY(exc != NULL)) {
 		get_cfa_fn cfa = (get_cfa_fn)atomic_load_explicit(&slot_get_cfa, memory_order_acquire);
+		/* Phase 1 is over (exc->private_2 is the handler frame) and exc is
+		 * alive: this is the place to read it. */
+		if (rust_handler_cfa == 0)
+			rust_handler_cfa = (uintptr_t)exc->private_2;
 		/* The handler frame of phase 1 gets its landing pad: the catch. */
-		if (cfa && (_Unwind_Word)cfa(ctx) == (_Unwind_Word)exc->private_2)
+		if (cfa && is_handler_frame((uintptr_t)cfa(ctx), rust_handler_cfa)) {
 			rust_exc = NULL;
+			rust_handler_cfa = 0;
+		}
 	}
 	if (real)
 		real(ctx, ip);
@@ -183,8 +221,10 @@ AC_EXPORT void _Unwind_SetIP(struct _Unwind_Context *ctx, _Unwind_Ptr ip)
 AC_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
 {
 	delete_fn real = (delete_fn)real_fn(&slot_delete, "_Unwind_DeleteException", "GCC_3.0");
-	if (rust_exc == exc)
-		rust_exc = NULL; /* a foreign runtime caught it and frees it */
+	if (rust_exc == exc) { /* a foreign runtime caught it and frees it */
+		rust_exc = NULL;
+		rust_handler_cfa = 0;
+	}
 	if (real)
 		real(exc);
 }
