@@ -10,7 +10,10 @@
 #     returned, or after the panicked thread was joined, is a normal drop: FIN.
 # Each RST case also runs with ABORTCLOSE=off (FIN/EOF: the case
 # discriminates) and with ABORTCLOSE_ON_UNWIND=fin (the switch works); one
-# group goes through the wrapper as a new user would.  Ports 22600-22619.
+# group goes through the wrapper as a new user would.  Per thread: while a
+# handler thread is inside its unwinding (held in a guard's drop), the main
+# thread answers another connection with a plain close: that one is FIN,
+# the unwinding one RST.  Ports 22600-22619.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-unwind.bash"
 need_lib
@@ -59,6 +62,49 @@ for mode in catch thread; do
 	srv_stop
 	p=$((p + 1))
 done
+
+# flags_to LETTER LPORT: packets from the server to the client port LPORT
+# with TCP flag LETTER, in the last capture.
+flags_to() {
+	tcpdump -r "$AC_CAP_FILE" -nn "tcp and src port $SRV_PORT and dst port $2" 2>/dev/null |
+		grep -cE "Flags \[[^]]*$1" || true
+}
+# concurrent_case NAME PORT EXPECT-OF-THE-UNWINDING-ONE [VAR=VAL...]
+concurrent_case() {
+	local name=$1 p=$2 expect=$3 c1pid why="" l1 l2 o1 o2
+	shift 3
+	srv_start "$name" "$p" "$@" -- "$RS" thread "$p" || return
+	capture_start "$p" || { fail "$name" "tcpdump did not start"; srv_stop; return; }
+	ac_bg c1pid "$SRV_DIR/c1" "$SRV_DIR/c1.err" python3 "$UW_DIR/client.py" "$p" hold
+	if ! wait_for_line "$SRV_DIR/out" '^UNWINDING' 10 "$SRV_PID" >/dev/null; then
+		why="the handler thread never reached its unwinding"
+	fi
+	o2=$(with_timeout 30 python3 "$UW_DIR/client.py" "$p" plain)
+	ac_wait "$c1pid" 30 || why="${why:+$why; }first client did not finish"
+	o1=$(cat "$SRV_DIR/c1")
+	srv_done_line 2 >/dev/null || why="${why:+$why; }no DONE for the held connection"
+	capture_stop || why="${why:+$why; }capture incomplete"
+	l1=$(sed -nE 's/.* lport=([0-9]+).*/\1/p' <<<"$o1")
+	l2=$(sed -nE 's/.* lport=([0-9]+).*/\1/p' <<<"$o2")
+	local r1 f1 r2 f2
+	r1=$(flags_to R "$l1") f1=$(flags_to F "$l1") r2=$(flags_to R "$l2") f2=$(flags_to F "$l2")
+	case $expect in
+	rst) [[ "$o1" == *"first=ECONNRESET"* ]] && [ "$r1" -ge 1 ] && [ "$f1" -eq 0 ] ||
+		why="${why:+$why; }unwinding connection: want ECONNRESET, RST, no FIN: $o1 RST=$r1 FIN=$f1" ;;
+	fin) [[ "$o1" == *"first=EOF"*"data=Hello.\n" ]] && [ "$f1" -ge 1 ] && [ "$r1" -eq 0 ] ||
+		why="${why:+$why; }unwinding connection: want EOF after Hello., FIN, no RST: $o1 RST=$r1 FIN=$f1" ;;
+	esac
+	[[ "$o2" == *"first=EOF"*"data=Hello.\nWe are done!\n" ]] && [ "$f2" -ge 1 ] && [ "$r2" -eq 0 ] ||
+		why="${why:+$why; }other thread's plain close: want EOF after both lines, FIN, no RST: $o2 RST=$r2 FIN=$f2"
+	if [ -z "$why" ]; then
+		pass "$name: unwinding thread's connection $expect (RST=$r1 FIN=$f1); main thread's plain close meanwhile fin, 20 bytes (RST=$r2 FIN=$f2)"
+	else
+		fail "$name" "$why"
+	fi
+	srv_stop
+}
+concurrent_case thread-concurrent 22612 rst
+concurrent_case thread-concurrent-ABORTCLOSE=off 22613 fin ABORTCLOSE=off
 
 # As a new user would: through the wrapper, with its debug log.
 SRV_WRAP=1 srv_start "wrapper-catch" 22610 -- --log=stderr --log-level=debug "$RS" catch 22610 && {

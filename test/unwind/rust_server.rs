@@ -15,10 +15,15 @@
 //                returned, "Recovered.\n" and a plain drop: graceful
 //                (thread) the handler's clone is dropped while unwinding;
 //                after the join, "Joined.\n" and a plain drop: graceful
+//   hold         (thread) the handler thread panics and, while it unwinds
+//                (a guard's drop, before the stream's), the main thread
+//                accepts the next connection and answers it with a plain
+//                drop: per-thread precision ("UNWINDING" is printed first)
 // After each connection it prints "DONE <request> <ok|err|panicked>".
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
 use std::thread;
 
 fn read_request(stream: &TcpStream) -> io::Result<String> {
@@ -46,6 +51,29 @@ fn handle_borrowed(stream: &TcpStream) {
     let mut out = BufWriter::new(stream);
     out.write_all(b"Hello.\n").unwrap();
     panic!("handler panicked, the caller keeps the stream");
+}
+
+// Dropped while the handler unwinds: tells the main thread, waits for it.
+struct Pause {
+    unwinding: mpsc::Sender<()>,
+    go: mpsc::Receiver<()>,
+}
+
+impl Drop for Pause {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.unwinding.send(()).unwrap();
+            self.go.recv().unwrap();
+        }
+    }
+}
+
+fn handle_hold(stream: TcpStream, pause: Pause) -> io::Result<()> {
+    let mut out = BufWriter::new(&stream);
+    let _pause = pause; // dropped first, then out, then stream
+    out.write_all(b"Hello.\n")?;
+    out.flush()?;
+    panic!("handler panicked while the main thread serves");
 }
 
 fn report(request: &str, verdict: &str) {
@@ -79,6 +107,24 @@ fn serve_thread(listener: TcpListener) {
     for conn in listener.incoming() {
         let stream = conn.unwrap();
         let request = read_request(&stream).unwrap();
+        if request == "hold" {
+            let (unwinding_tx, unwinding_rx) = mpsc::channel();
+            let (go_tx, go_rx) = mpsc::channel();
+            let pause = Pause { unwinding: unwinding_tx, go: go_rx };
+            let worker = thread::spawn(move || handle_hold(stream, pause));
+            unwinding_rx.recv().unwrap();
+            println!("UNWINDING");
+            io::stdout().flush().unwrap();
+            let (other, _) = listener.accept().unwrap();
+            let other_request = read_request(&other).unwrap();
+            (&other).write_all(b"Hello.\nWe are done!\n").unwrap();
+            drop(other); // a plain close on this thread, while the worker unwinds
+            report(&other_request, "ok");
+            go_tx.send(()).unwrap();
+            let verdict = if worker.join().is_err() { "panicked" } else { "ok" };
+            report(&request, verdict);
+            continue;
+        }
         let keep = if request == "panic-after" { Some(stream.try_clone().unwrap()) } else { None };
         let req = if request == "panic-after" { "panic".to_string() } else { request.clone() };
         let worker = thread::spawn(move || handle(stream, &req));
