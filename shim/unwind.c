@@ -65,8 +65,12 @@
 #include <string.h>
 #include <unwind.h>
 
-/* "MOZ\0RUST" as Rust writes it: u64::from_be_bytes(*b"MOZ\0RUST"). */
-#define RUST_EXCEPTION_CLASS 0x4d4f5a0052555354ull
+/* "MOZ\0RUST": Rust up to 1.7x wrote u64::from_be_bytes(*b"MOZ\0RUST")
+ * (Debian 12's 1.63 does), later versions u64::from_ne_bytes (the bytes in
+ * memory order: on x86-64 the value below, byte-swapped). */
+#define RUST_CLASS_BE 0x4d4f5a0052555354ull
+#define RUST_CLASS_NE_LE 0x54535552005a4f4dull
+#define IS_RUST_CLASS(c) ((c) == RUST_CLASS_BE || (c) == RUST_CLASS_NE_LE)
 /* "GNUCC++\0"/"\1" (libstdc++), "CLNGC++\0"/"\1" (libc++abi): bytes 4-6. */
 #define IS_CXX_CLASS(c) ((((c) >> 8) & 0xffffffu) == 0x432b2bu)
 
@@ -178,7 +182,7 @@ AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *e
 	if (!real)
 		return _URC_FATAL_PHASE1_ERROR; /* no unwinder: the runtime terminates */
 	_Unwind_Exception_Class cls = exc->exception_class;
-	if (cls == RUST_EXCEPTION_CLASS) {
+	if (IS_RUST_CLASS(cls)) {
 		/* Resolve now what the catch will need: not from the personality. */
 		real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
 		real_fn(&slot_get_cfa, "_Unwind_GetCFA", "GCC_3.3");

@@ -6,6 +6,7 @@
 #     accepting (the next connection is served, FIN);
 #   panics on its own thread (thread per connection): RST; the next
 #     connection after the join is served: FIN;
+#   panics in the closure given to catch_unwind itself: RST;
 #   panics holding only a borrow: the stream dropped after catch_unwind
 #     returned, or after the panicked thread was joined, is a normal drop: FIN.
 # Each RST case also runs with ABORTCLOSE=off (FIN/EOF: the case
@@ -34,6 +35,7 @@ for mode in catch thread; do
 		conn_case panic panic rst "$HELLO"
 		conn_case after-panic-ok ok fin "$OK"
 		if [ $mode = catch ]; then
+			conn_case panic-in-the-closure-itself panic-inline rst "$HELLO"
 			conn_case panic-then-drop-after-catch panic-after fin 'Hello.\nRecovered.\n'
 		else
 			conn_case panic-then-drop-after-join panic-after fin 'Hello.\nJoined.\n'

@@ -15,6 +15,8 @@
 //                returned, "Recovered.\n" and a plain drop: graceful
 //                (thread) the handler's clone is dropped while unwinding;
 //                after the join, "Joined.\n" and a plain drop: graceful
+//   panic-inline (catch) the closure given to catch_unwind owns the stream
+//                and panics itself (no handler function between them)
 //   hold         (thread) the handler thread panics and, while it unwinds
 //                (a guard's drop, before the stream's), the main thread
 //                accepts the next connection and answers it with a plain
@@ -90,6 +92,16 @@ fn serve_catch(listener: TcpListener) {
             let mut s = &stream;
             s.write_all(b"Recovered.\n").unwrap();
             drop(stream); // after catch_unwind returned: a normal drop
+            report(&request, if r.is_err() { "panicked" } else { "ok" });
+            continue;
+        }
+        if request == "panic-inline" {
+            let r = panic::catch_unwind(AssertUnwindSafe(move || {
+                let mut out = BufWriter::new(&stream);
+                out.write_all(b"Hello.\n").unwrap();
+                out.flush().unwrap();
+                panic!("panicked in the closure itself");
+            }));
             report(&request, if r.is_err() { "panicked" } else { "ok" });
             continue;
         }
