@@ -108,6 +108,24 @@ concurrent_case() {
 concurrent_case thread-concurrent 22612 rst
 concurrent_case thread-concurrent-ABORTCLOSE=off 22613 fin ABORTCLOSE=off
 
+# Another rustc on PATH (rustup's, newer than Debian's): the same cases with
+# its std, whose exception class is written differently (from_ne_bytes).
+alt=$(command -v rustc 2>/dev/null || true)
+if [ -n "$alt" ] && [ "$("$alt" --version 2>/dev/null)" != "$(/usr/bin/rustc --version 2>/dev/null)" ]; then
+	if "$alt" --edition 2021 -C opt-level=2 -o "$AC_TMP/rust_server_alt" "$(dirname "$0")/rust_server.rs" 2>"$AC_TMP/alt.err"; then
+		v=$("$alt" --version | cut -d' ' -f2)
+		for mode in catch thread; do
+			srv_start "rustc-$v-$mode" 22614 -- "$AC_TMP/rust_server_alt" $mode 22614 && {
+				conn_case panic panic rst "$HELLO"
+				conn_case ok ok fin "$OK"
+			}
+			srv_stop
+		done
+	else
+		echo "  INFO $alt could not build the server: $(head -c 200 "$AC_TMP/alt.err")"
+	fi
+fi
+
 # As a new user would: through the wrapper, with its debug log.
 SRV_WRAP=1 srv_start "wrapper-catch" 22610 -- --log=stderr --log-level=debug "$RS" catch 22610 && {
 	conn_case panic panic rst "$HELLO"
