@@ -40,6 +40,7 @@ ifeq ($(origin RUSTC),undefined)
 RUSTC := $(shell if [ -x /usr/bin/rustc ]; then echo /usr/bin/rustc; else command -v rustc; fi)
 endif
 UNWIND_PROGS := $(patsubst test/unwind/%.cc,$(B)/test/%,$(wildcard test/unwind/*.cc)) \
+                $(B)/test/cxx_server_static \
                 $(if $(RUSTC),$(patsubst test/unwind/%.rs,$(B)/test/%,$(wildcard test/unwind/*.rs)))
 
 .PHONY: all lib progs demo check check-unit check-integration check-asan \
@@ -67,6 +68,11 @@ $(B)/test/%: test/progs/%.c $(wildcard test/progs/*.h) | $(B)
 $(B)/test/%: test/unwind/%.cc | $(B)
 	@mkdir -p $(@D)
 	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -o $@ $< -lpthread
+
+# The same C++ server with libstdc++ linked in (no __cxa_get_globals to find).
+$(B)/test/cxx_server_static: test/unwind/cxx_server.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -static-libstdc++ -o $@ $< -lpthread
 
 $(B)/test/%: test/unwind/%.rs | $(B)
 	@mkdir -p $(@D)

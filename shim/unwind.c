@@ -40,7 +40,13 @@
  *    below the handler frame, so a check made from above its CFA means that
  *    frame has returned, and the window is closed there.
  *    Drops after catch_unwind returned, or after a panicked thread was
- *    joined, are outside it.  _Unwind_Resume needs no hook: it continues the
+ *    joined, are outside it.  Drops that shared the catch's own landing pad
+ *    would not be seen (FIN); with rustc 1.63 and 1.95 the closure's drops,
+ *    even inlined, run in frames below the catch (test/unwind).  The same window tracks C++ exceptions of a
+ *    program whose libstdc++ is linked in statically (no __cxa_get_globals
+ *    to be found); it ends at the catch's landing pad, so a destructor that
+ *    shares that landing pad (try block and catch in one function) is not
+ *    seen there: FIN, the safe side.  _Unwind_Resume needs no hook: it continues the
  *    same exception, in the same window.  Rust aborts on a panic during a
  *    panic, so one slot per thread is enough; a second Rust raise replaces
  *    the slot, and an early clear can only disarm (FIN, invariant 1).
@@ -82,11 +88,12 @@ struct cxa_eh_globals {
 typedef struct cxa_eh_globals *(*cxa_get_globals_fn)(void);
 static _Atomic(cxa_get_globals_fn) cxa_get_globals;
 
-/* The Rust exception propagating on this thread, NULL if none, and the CFA
+/* The exception propagating on this thread that is tracked by its window
+ * (Rust's; C++'s without a visible runtime), NULL if none, and the CFA
  * of its handler frame (from exc->private_2, copied at the first landing pad:
  * the exception itself is freed at the catch), 0 until then. */
-static __thread struct _Unwind_Exception *rust_exc __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t rust_handler_cfa __attribute__((tls_model("initial-exec")));
+static __thread struct _Unwind_Exception *window_exc __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t window_cfa __attribute__((tls_model("initial-exec")));
 
 typedef _Unwind_Reason_Code (*raise_fn)(struct _Unwind_Exception *);
 typedef void (*set_ip_fn)(struct _Unwind_Context *, _Unwind_Ptr);
@@ -149,25 +156,25 @@ static bool is_handler_frame(uintptr_t cfa, uintptr_t handler)
 	return cfa == handler || cfa - 1 == handler;
 }
 
-/* A Rust exception is recorded on this thread: is it still propagating?
+/* An exception is recorded on this thread: is it still propagating?
  * Drop glue runs in frames below the handler frame.  A check made above it
  * means the handler frame has returned: a catch we did not see (a
  * personality that installs without _Unwind_SetIP).  Forget the exception
  * rather than abort every later close of the thread (invariant 1).
  * Out of line: the frame address would cost the common path a frame. */
-static __attribute__((noinline)) bool rust_window_open(void)
+static __attribute__((noinline)) bool window_open(void)
 {
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	if (rust_handler_cfa == 0 || here < rust_handler_cfa)
+	if (window_cfa == 0 || here < window_cfa)
 		return true;
-	rust_exc = NULL;
-	rust_handler_cfa = 0;
+	window_exc = NULL;
+	window_cfa = 0;
 	return false;
 }
 
 bool ac_thread_unwinding(void)
 {
-	if (AC_UNLIKELY(rust_exc != NULL) && rust_window_open())
+	if (AC_UNLIKELY(window_exc != NULL) && window_open())
 		return true;
 	cxa_get_globals_fn g = atomic_load_explicit(&cxa_get_globals, memory_order_acquire);
 	if (AC_LIKELY(g == NULL))
@@ -182,22 +189,25 @@ AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *e
 	if (!real)
 		return _URC_FATAL_PHASE1_ERROR; /* no unwinder: the runtime terminates */
 	_Unwind_Exception_Class cls = exc->exception_class;
-	if (IS_RUST_CLASS(cls)) {
+	bool cxx = IS_CXX_CLASS(cls);
+	if (cxx && !atomic_load_explicit(&cxa_get_globals, memory_order_acquire))
+		find_cxx_runtime();
+	/* Rust; or C++ whose runtime does not export its globals (a binary
+	 * linked with -static-libstdc++): the window instead of the count. */
+	if (IS_RUST_CLASS(cls) ||
+	    (cxx && !atomic_load_explicit(&cxa_get_globals, memory_order_acquire))) {
 		/* Resolve now what the catch will need: not from the personality. */
 		real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
 		real_fn(&slot_get_cfa, "_Unwind_GetCFA", "GCC_3.3");
-		rust_exc = exc;
-		rust_handler_cfa = 0;
-	} else if (IS_CXX_CLASS(cls) &&
-		   !atomic_load_explicit(&cxa_get_globals, memory_order_acquire)) {
-		find_cxx_runtime();
+		window_exc = exc;
+		window_cfa = 0;
 	}
 	_Unwind_Reason_Code r = real(exc);
 	/* Only a raise that could not start returns (no handler: end of stack,
 	 * phase 1 error): nothing propagates any more. */
-	if (rust_exc == exc) {
-		rust_exc = NULL;
-		rust_handler_cfa = 0;
+	if (window_exc == exc) {
+		window_exc = NULL;
+		window_cfa = 0;
 	}
 	return r;
 }
@@ -205,17 +215,17 @@ AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *e
 AC_EXPORT void _Unwind_SetIP(struct _Unwind_Context *ctx, _Unwind_Ptr ip)
 {
 	set_ip_fn real = (set_ip_fn)real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
-	struct _Unwind_Exception *exc = rust_exc;
+	struct _Unwind_Exception *exc = window_exc;
 	if (AC_UNLIKELY(exc != NULL)) {
 		get_cfa_fn cfa = (get_cfa_fn)atomic_load_explicit(&slot_get_cfa, memory_order_acquire);
 		/* Phase 1 is over (exc->private_2 is the handler frame) and exc is
 		 * alive: this is the place to read it. */
-		if (rust_handler_cfa == 0)
-			rust_handler_cfa = (uintptr_t)exc->private_2;
+		if (window_cfa == 0)
+			window_cfa = (uintptr_t)exc->private_2;
 		/* The handler frame of phase 1 gets its landing pad: the catch. */
-		if (cfa && is_handler_frame((uintptr_t)cfa(ctx), rust_handler_cfa)) {
-			rust_exc = NULL;
-			rust_handler_cfa = 0;
+		if (cfa && is_handler_frame((uintptr_t)cfa(ctx), window_cfa)) {
+			window_exc = NULL;
+			window_cfa = 0;
 		}
 	}
 	if (real)
@@ -225,9 +235,9 @@ AC_EXPORT void _Unwind_SetIP(struct _Unwind_Context *ctx, _Unwind_Ptr ip)
 AC_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
 {
 	delete_fn real = (delete_fn)real_fn(&slot_delete, "_Unwind_DeleteException", "GCC_3.0");
-	if (rust_exc == exc) { /* a foreign runtime caught it and frees it */
-		rust_exc = NULL;
-		rust_handler_cfa = 0;
+	if (window_exc == exc) { /* a foreign runtime caught it and frees it */
+		window_exc = NULL;
+		window_cfa = 0;
 	}
 	if (real)
 		real(exc);
