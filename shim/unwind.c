@@ -66,6 +66,7 @@
 #include "log.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -101,13 +102,43 @@ typedef _Unwind_Word (*get_cfa_fn)(struct _Unwind_Context *);
 typedef void (*delete_fn)(struct _Unwind_Exception *);
 static void *_Atomic slot_raise, *_Atomic slot_set_ip, *_Atomic slot_get_cfa, *_Atomic slot_delete;
 
+/* The handle of an object already loaded whose file name starts with
+ * prefix ("libgcc_s.so"), or NULL: found in the loader's list
+ * (dl_iterate_phdr), then opened by its full name with RTLD_NOLOAD, which
+ * matches the loaded object by name: no file is looked up or opened. */
+struct find_loaded {
+	const char *prefix;
+	char path[512];
+};
+
+static int match_loaded(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct find_loaded *f = data;
+	(void)size;
+	const char *name = info->dlpi_name, *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	size_t n = strlen(name);
+	if (strncmp(base, f->prefix, strlen(f->prefix)) != 0 || n >= sizeof f->path)
+		return 0;
+	memcpy(f->path, name, n + 1);
+	return 1;
+}
+
+static void *loaded_handle(const char *prefix)
+{
+	struct find_loaded f = {prefix, ""};
+	if (!dl_iterate_phdr(match_loaded, &f) || !f.path[0])
+		return NULL;
+	return dlopen(f.path, RTLD_LAZY | RTLD_NOLOAD);
+}
+
 static void *next_symbol(const char *name, const char *version)
 {
 	void *p = dlvsym(RTLD_NEXT, name, version);
 	if (!p)
 		p = dlsym(RTLD_NEXT, name);
-	if (!p) {
-		void *h = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (!p) { /* libgcc_s came in with a local dlopen: not in our scope */
+		void *h = loaded_handle("libgcc_s.so");
 		if (h) {
 			p = dlvsym(h, name, version);
 			if (!p)
@@ -131,14 +162,19 @@ static void *real_fn(void *_Atomic *slot, const char *name, const char *version)
 	return p;
 }
 
-/* The first C++ raise: its runtime is loaded; find its per-thread globals. */
+/* The first C++ raise: its runtime is loaded; find its per-thread globals,
+ * once (a libstdc++ linked in statically exports none: then the window). */
+static _Atomic int cxx_looked_up;
+
 static void find_cxx_runtime(void)
 {
-	static const char *const runtimes[] = {"libstdc++.so.6", "libc++abi.so.1"};
+	static const char *const runtimes[] = {"libstdc++.so", "libc++abi.so"};
+	if (atomic_exchange_explicit(&cxx_looked_up, 1, memory_order_acq_rel))
+		return;
 	int saved = errno;
 	void *p = dlsym(RTLD_DEFAULT, "__cxa_get_globals");
 	for (size_t i = 0; !p && i < sizeof runtimes / sizeof runtimes[0]; i++) {
-		void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+		void *h = loaded_handle(runtimes[i]); /* a local dlopen */
 		if (h) {
 			p = dlsym(h, "__cxa_get_globals");
 			dlclose(h);
