@@ -40,7 +40,7 @@ ifeq ($(origin RUSTC),undefined)
 RUSTC := $(shell if [ -x /usr/bin/rustc ]; then echo /usr/bin/rustc; else command -v rustc; fi)
 endif
 UNWIND_PROGS := $(patsubst test/unwind/%.cc,$(B)/test/%,$(wildcard test/unwind/*.cc)) \
-                $(B)/test/cxx_server_static \
+                $(B)/test/cxx_server_static $(B)/test/cxx_plugin.so \
                 $(if $(RUSTC),$(patsubst test/unwind/%.rs,$(B)/test/%,$(wildcard test/unwind/*.rs)))
 
 .PHONY: all lib progs demo check check-unit check-integration check-asan \
@@ -73,6 +73,11 @@ $(B)/test/%: test/unwind/%.cc | $(B)
 $(B)/test/cxx_server_static: test/unwind/cxx_server.cc | $(B)
 	@mkdir -p $(@D)
 	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -static-libstdc++ -o $@ $< -lpthread
+
+# A C++ plugin that a C host dlopen()s (test/progs/unwind_plugin_host.c).
+$(B)/test/cxx_plugin.so: test/unwind/plugin/cxx_plugin.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -fPIC -shared -o $@ $<
 
 $(B)/test/%: test/unwind/%.rs | $(B)
 	@mkdir -p $(@D)

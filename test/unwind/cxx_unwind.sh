@@ -7,13 +7,14 @@
 # closing, and a destructor run inside a catch block after the exception was
 # handled (uncaught 0, printed by ~Conn and checked): FIN with every byte.
 # The throw case also runs with ABORTCLOSE=off and ABORTCLOSE_ON_UNWIND=fin:
-# FIN.  The same cases with the server linked with -static-libstdc++.
+# FIN.  The same cases with the server linked with -static-libstdc++, and
+# through a C++ plugin that a C host dlopen()s with RTLD_LOCAL.
 # Ports 22670-22679.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-unwind.bash"
 CXX_SERVER=$AC_BIN/cxx_server
 CXX_SERVER_STATIC=$AC_BIN/cxx_server_static
-need_lib "$CXX_SERVER" "$CXX_SERVER_STATIC"
+need_lib "$CXX_SERVER" "$CXX_SERVER_STATIC" "$AC_BIN/unwind_plugin_host" "$AC_BIN/cxx_plugin.so"
 need_tool tcpdump
 need_tool python3
 
@@ -56,6 +57,20 @@ srv_start cxx-ABORTCLOSE=off 22671 ABORTCLOSE=off -- "$CXX_SERVER" 22671 && {
 }
 srv_stop
 srv_start cxx-ON_UNWIND=fin 22672 ABORTCLOSE_ON_UNWIND=fin -- "$CXX_SERVER" 22672 && {
+	conn_case throw throw fin 'Hello.\n'
+}
+srv_stop
+# A C host that dlopen()s a C++ plugin with RTLD_LOCAL: libstdc++ and
+# libgcc_s come after the library, outside the global scope.
+PLUGIN_HOST=$AC_BIN/unwind_plugin_host PLUGIN=$AC_BIN/cxx_plugin.so
+srv_start cxx-plugin-RTLD_LOCAL 22676 -- "$PLUGIN_HOST" "$PLUGIN" 22676 && {
+	conn_case ok ok fin 'Hello.\nWe are done!\n'
+	conn_case throw throw rst 'Hello.\n'
+	conn_case caught-then-close caught fin 'Hello.\nCaught.\n'
+	conn_case throw-again throw rst 'Hello.\n'
+}
+srv_stop
+srv_start cxx-plugin-RTLD_LOCAL-ABORTCLOSE=off 22677 ABORTCLOSE=off -- "$PLUGIN_HOST" "$PLUGIN" 22677 && {
 	conn_case throw throw fin 'Hello.\n'
 }
 srv_stop
