@@ -36,20 +36,22 @@
  *      (the catch landing pad is being installed), by _Unwind_DeleteException
  *      of it (a foreign runtime caught it), or by _Unwind_RaiseException
  *      returning (no handler: Rust aborts, RST anyway).
+ *    Drops after catch_unwind returned, or after a panicked thread was
+ *    joined, are outside it.  Drops that shared the catch's own landing pad
+ *    would not be seen (FIN, the safe side); with rustc 1.63 and 1.95 the
+ *    closure's drops, even inlined, run in frames below the catch
+ *    (test/unwind).  _Unwind_Resume needs no hook: it continues the same
+ *    exception, in the same window.  Rust aborts on a panic during a panic,
+ *    so one slot per thread is enough; a second raise replaces the slot, and
+ *    an early clear can only disarm (FIN, invariant 1).
  *    A safety net for a catch that is not seen: drop glue runs in frames
  *    below the handler frame, so a check made from above its CFA means that
  *    frame has returned, and the window is closed there.
- *    Drops after catch_unwind returned, or after a panicked thread was
- *    joined, are outside it.  Drops that shared the catch's own landing pad
- *    would not be seen (FIN); with rustc 1.63 and 1.95 the closure's drops,
- *    even inlined, run in frames below the catch (test/unwind).  The same window tracks C++ exceptions of a
- *    program whose libstdc++ is linked in statically (no __cxa_get_globals
- *    to be found); it ends at the catch's landing pad, so a destructor that
- *    shares that landing pad (try block and catch in one function) is not
- *    seen there: FIN, the safe side.  _Unwind_Resume needs no hook: it continues the
- *    same exception, in the same window.  Rust aborts on a panic during a
- *    panic, so one slot per thread is enough; a second Rust raise replaces
- *    the slot, and an early clear can only disarm (FIN, invariant 1).
+ *
+ *  - C++ whose runtime exports no __cxa_get_globals (libstdc++ linked in
+ *    statically) is followed by the same window; a destructor that shares
+ *    the catch's landing pad (try block and catch in one function) is then
+ *    not seen: FIN.
  *
  * Interposing _Unwind_* from a preload is legal: libgcc_s.so.1 is a shared
  * library, callers (libstdc++, Rust's std, libgcc_s itself for rethrow) bind
@@ -283,20 +285,18 @@ AC_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
  * releases ("exit", "exit-status-0") are its own decision. */
 static bool is_exit_release(const char *why)
 {
-	return strncmp(why, "exit", 4) == 0;
+	return why[0] == 'e' && why[1] == 'x' && why[2] == 'i' && why[3] == 't';
 }
 
 bool ac_close_keeps_armed(int fd, const char *why)
 {
+	/* The common case first: two policy loads and the unwinding test. */
+	bool on_close_rst = ac_policy.on_close == AC_CLOSE_RST;
+	if (AC_LIKELY(!on_close_rst) &&
+	    (ac_policy.on_unwind != AC_UNWIND_RST || AC_LIKELY(!ac_thread_unwinding())))
+		return false;
 	if (is_exit_release(why))
 		return false;
-	if (ac_policy.on_close == AC_CLOSE_RST) {
-		ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:on-close-rst", 0);
-		return true;
-	}
-	if (ac_policy.on_unwind == AC_UNWIND_RST && ac_thread_unwinding()) {
-		ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:unwinding", 0);
-		return true;
-	}
-	return false;
+	ac_log_fd(AC_LEVEL_DEBUG, fd, on_close_rst ? "kept-armed:on-close-rst" : "kept-armed:unwinding", 0);
+	return true;
 }
