@@ -15,6 +15,9 @@
 //   eptr       holds a std::exception_ptr while "Held.\n" and the close
 //   catchdtor  the Conn is moved into a catch block and destroyed there,
 //              after the exception was handled (uncaught_exceptions() == 0)
+//   throw-exit0 throws, and a destructor that runs during the unwinding calls
+//              exit(0) with the connection still open: the exit policy
+//              decides (status 0: FIN), not the unwinding
 // ~Conn prints "CLOSE <request> uncaught=<n>" before it closes, and the loop
 // prints "DONE <request> <ok|threw>".
 #include <arpa/inet.h>
@@ -61,6 +64,18 @@ private:
 	std::string request_;
 };
 
+// Ends the process from a destructor run while an exception propagates.
+struct ExitDuringUnwind {
+	~ExitDuringUnwind()
+	{
+		if (std::uncaught_exceptions() > 0) {
+			std::printf("DONE throw-exit0 exit(0) with uncaught=%d\n", std::uncaught_exceptions());
+			std::fflush(stdout);
+			std::exit(0);
+		}
+	}
+};
+
 static std::string read_request(int fd)
 {
 	std::string line;
@@ -80,6 +95,10 @@ __attribute__((noinline)) static void handle(int fd)
 	conn.send("Hello.\n");
 	if (request == "throw")
 		throw std::runtime_error("handler failed mid-response");
+	if (request == "throw-exit0") {
+		ExitDuringUnwind guard; // destroyed before conn: conn is still open
+		throw std::runtime_error("exit(0) while unwinding");
+	}
 	if (request == "caught") {
 		try {
 			throw std::runtime_error("handled inside");

@@ -74,6 +74,16 @@ srv_start cxx-plugin-RTLD_LOCAL-ABORTCLOSE=off 22677 ABORTCLOSE=off -- "$PLUGIN_
 	conn_case throw throw fin 'Hello.\n'
 }
 srv_stop
+# exit(0) from a destructor during the unwinding, the connection still open:
+# the exit policy decides (status 0: FIN with every byte), not the unwinding.
+srv_start cxx-exit0-while-unwinding 22678 -- "$CXX_SERVER" 22678 && {
+	conn_case throw-exit0 throw-exit0 fin 'Hello.\n'
+	ac_wait "$SRV_PID" 10
+	st=$?
+	[ "$st" = 0 ] && pass "cxx-exit0-while-unwinding: the server exited with status 0" ||
+		fail "cxx-exit0-while-unwinding: exit status" "$st, want 0"
+}
+srv_stop
 # ON_CLOSE=rst: the normal path's destructor close is a plain close too.
 srv_start cxx-ON_CLOSE=rst 22673 ABORTCLOSE_ON_CLOSE=rst -- "$CXX_SERVER" 22673 && {
 	conn_case ok ok rst 'Hello.\nWe are done!\n'
