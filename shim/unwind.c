@@ -49,7 +49,8 @@
  *    frame has returned, and the window is closed there.
  *
  *  - C++ whose runtime exports no __cxa_get_globals (libstdc++ linked in
- *    statically) is followed by the same window; a destructor that shares
+ *    statically, even when a libstdc++.so is loaded too: the exception's
+ *    exception_cleanup tells its runtime) is followed by the same window; a destructor that shares
  *    the catch's landing pad (try block and catch in one function) is then
  *    not seen: FIN.
  *
@@ -221,19 +222,63 @@ bool ac_thread_unwinding(void)
 	return eh && eh->uncaught_exceptions > 0;
 }
 
+/* Is exc counted by the runtime whose __cxa_get_globals we read?  Two
+ * runtimes can live in one process (a program with libstdc++ linked in, and
+ * a libstdc++.so brought by a plugin or a sanitizer): an exception belongs
+ * to the object that holds its exception_cleanup function.  The answer per
+ * cleanup function (a runtime has two: primary and dependent exceptions) is
+ * cached, so dladdr runs once per function, not per throw. */
+#define CLEANUP_CACHE 4
+static void *_Atomic counted_cleanup[CLEANUP_CACHE], *_Atomic windowed_cleanup[CLEANUP_CACHE];
+
+static bool in_cache(void *_Atomic *cache, void *fn)
+{
+	for (int i = 0; i < CLEANUP_CACHE; i++)
+		if (atomic_load_explicit(&cache[i], memory_order_acquire) == fn)
+			return true;
+	return false;
+}
+
+static void remember(void *_Atomic *cache, void *fn)
+{
+	for (int i = 0; i < CLEANUP_CACHE; i++) {
+		void *empty = NULL;
+		if (atomic_compare_exchange_strong(&cache[i], &empty, fn) || empty == fn)
+			return;
+	}
+}
+
+static bool counted_by_runtime(struct _Unwind_Exception *exc, cxa_get_globals_fn g)
+{
+	void *fn = (void *)exc->exception_cleanup;
+	if (!fn || in_cache(counted_cleanup, fn))
+		return true;
+	if (in_cache(windowed_cleanup, fn))
+		return false;
+	int saved = errno;
+	Dl_info a, b;
+	bool same = dladdr(fn, &a) && dladdr((void *)g, &b) && a.dli_fbase == b.dli_fbase;
+	errno = saved;
+	remember(same ? counted_cleanup : windowed_cleanup, fn);
+	return same;
+}
+
 AC_EXPORT _Unwind_Reason_Code _Unwind_RaiseException(struct _Unwind_Exception *exc)
 {
 	raise_fn real = (raise_fn)real_fn(&slot_raise, "_Unwind_RaiseException", "GCC_3.0");
 	if (!real)
 		return _URC_FATAL_PHASE1_ERROR; /* no unwinder: the runtime terminates */
 	_Unwind_Exception_Class cls = exc->exception_class;
-	bool cxx = IS_CXX_CLASS(cls);
-	if (cxx && !atomic_load_explicit(&cxa_get_globals, memory_order_acquire))
-		find_cxx_runtime();
-	/* Rust; or C++ whose runtime does not export its globals (a binary
-	 * linked with -static-libstdc++): the window instead of the count. */
-	if (IS_RUST_CLASS(cls) ||
-	    (cxx && !atomic_load_explicit(&cxa_get_globals, memory_order_acquire))) {
+	bool windowed = IS_RUST_CLASS(cls);
+	if (IS_CXX_CLASS(cls)) {
+		if (!atomic_load_explicit(&cxa_get_globals, memory_order_acquire))
+			find_cxx_runtime();
+		cxa_get_globals_fn g = atomic_load_explicit(&cxa_get_globals, memory_order_acquire);
+		/* A runtime that does not export its globals (libstdc++ linked
+		 * in statically): the window instead of the count. */
+		windowed = !g || !counted_by_runtime(exc, g);
+	}
+	if (windowed) {
 		/* Resolve now what the catch will need: not from the personality. */
 		real_fn(&slot_set_ip, "_Unwind_SetIP", "GCC_3.0");
 		real_fn(&slot_get_cfa, "_Unwind_GetCFA", "GCC_3.3");
