@@ -46,6 +46,16 @@ LIB := $(B)/libabortclose.so
 TEST_PROGS := $(patsubst test/progs/%.c,$(B)/test/%,$(wildcard test/progs/*.c))
 UNIT_SRC   := $(wildcard test/unit/*.c)
 TOOLS      := $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
+# Unwinding tests (issue 11): test/unwind/NAME.cc (g++) and NAME.rs (Debian's
+# rustc if installed, else rustc on PATH; std only, offline) -> build/test/NAME
+CXX     ?= g++
+CXXWARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef
+ifeq ($(origin RUSTC),undefined)
+RUSTC := $(shell if [ -x /usr/bin/rustc ]; then echo /usr/bin/rustc; else command -v rustc; fi)
+endif
+UNWIND_PROGS := $(patsubst test/unwind/%.cc,$(B)/test/%,$(wildcard test/unwind/*.cc)) \
+                $(B)/test/cxx_server_static $(B)/test/cxx_plugin.so \
+                $(if $(RUSTC),$(patsubst test/unwind/%.rs,$(B)/test/%,$(wildcard test/unwind/*.rs)))
 
 .PHONY: all lib progs tools demo check check-unit check-integration check-asan \
         check-valgrind check-fuzz bench soak deps install uninstall deb clean
@@ -63,7 +73,7 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(SHIM_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
-progs: $(TEST_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
+progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
 
 # What is installed: the library and the helper programs (no libcheck needed).
 tools: $(TOOLS)
@@ -71,6 +81,24 @@ tools: $(TOOLS)
 $(B)/test/%: test/progs/%.c $(wildcard test/progs/*.h) | $(B)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread
+
+$(B)/test/%: test/unwind/%.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -o $@ $< -lpthread
+
+# The same C++ server with libstdc++ linked in (no __cxa_get_globals to find).
+$(B)/test/cxx_server_static: test/unwind/cxx_server.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -static-libstdc++ -o $@ $< -lpthread
+
+# A C++ plugin that a C host dlopen()s (test/progs/unwind_plugin_host.c).
+$(B)/test/cxx_plugin.so: test/unwind/plugin/cxx_plugin.cc | $(B)
+	@mkdir -p $(@D)
+	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -fPIC -shared -o $@ $<
+
+$(B)/test/%: test/unwind/%.rs | $(B)
+	@mkdir -p $(@D)
+	$(RUSTC) --edition 2021 -C opt-level=2 -o $@ $<
 
 # check unit tests: every test/unit/*.c linked into one runner with policy/.
 $(B)/unit/run-unit: $(UNIT_SRC) $(POLICY_SRC) $(SHIM_HDR) $(wildcard test/unit/*.h) | $(B)

@@ -353,6 +353,30 @@ static bool parse_on_shutdown(struct slice v, struct parse_ctx *c, struct line *
 	return true;
 }
 
+static bool parse_on_close(struct slice v, struct parse_ctx *c, struct line *detail)
+{
+	(void)detail;
+	if (slice_is(v, "fin"))
+		c->out->on_close = AC_CLOSE_FIN;
+	else if (slice_is(v, "rst"))
+		c->out->on_close = AC_CLOSE_RST;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_on_unwind(struct slice v, struct parse_ctx *c, struct line *detail)
+{
+	(void)detail;
+	if (slice_is(v, "rst"))
+		c->out->on_unwind = AC_UNWIND_RST;
+	else if (slice_is(v, "fin"))
+		c->out->on_unwind = AC_UNWIND_FIN;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_log_level(struct slice v, struct parse_ctx *c, struct line *detail)
 {
 	(void)detail;
@@ -658,6 +682,8 @@ static const struct var vars[] = {
 	{ "ABORTCLOSE", "expected on, off, 1 or 0", parse_enabled },
 	{ "ABORTCLOSE_ON_EXIT", "expected status, status:LIST of exit statuses 0-255 (status:0,255), fin or rst", parse_on_exit },
 	{ "ABORTCLOSE_ON_SHUTDOWN", "expected disarm or keep", parse_on_shutdown },
+	{ "ABORTCLOSE_ON_CLOSE", "expected fin or rst", parse_on_close },
+	{ "ABORTCLOSE_ON_UNWIND", "expected rst or fin", parse_on_unwind },
 	{ "ABORTCLOSE_LOG",
 	  "expected off, stderr, syslog, syslog:/path/to/socket or file:/absolute/path", parse_log },
 	{ "ABORTCLOSE_LOG_LEVEL", "expected error, warn, info or debug", parse_log_level },
@@ -799,6 +825,8 @@ void ac_policy_defaults(struct ac_policy *out)
 	out->on_exit = AC_EXIT_STATUS;
 	out->exit_ok[0] = 1; /* status 0 is success */
 	out->on_shutdown = AC_SHUTDOWN_DISARM;
+	out->on_close = AC_CLOSE_FIN;
+	out->on_unwind = AC_UNWIND_RST;
 	out->log_dest = AC_LOG_OFF;
 	out->log_level = AC_LEVEL_WARN;
 	out->roles = AC_ROLE_ALL;

@@ -25,6 +25,19 @@ enum ac_on_shutdown {
 	AC_SHUTDOWN_KEEP,
 };
 
+/* ABORTCLOSE_ON_CLOSE: does a purposeful close (not shutdown) disarm? */
+enum ac_on_close {
+	AC_CLOSE_FIN = 0, /* default: the last holder's close disarms (FIN) */
+	AC_CLOSE_RST,     /* only shutdown(SHUT_WR|SHUT_RDWR) or the exit policy disarm */
+};
+
+/* ABORTCLOSE_ON_UNWIND: a close while the thread unwinds (C++ exception,
+ * Rust panic) stays armed? */
+enum ac_on_unwind {
+	AC_UNWIND_RST = 0, /* default: stays armed (RST) */
+	AC_UNWIND_FIN,     /* an ordinary purposeful close */
+};
+
 /* ABORTCLOSE_LOG: where log lines go. */
 enum ac_log_dest {
 	AC_LOG_OFF = 0, /* default */
@@ -53,6 +66,8 @@ struct ac_policy {
 	bool enabled;                    /* ABORTCLOSE=on|off (default on) */
 	enum ac_on_exit on_exit;         /* ABORTCLOSE_ON_EXIT */
 	enum ac_on_shutdown on_shutdown; /* ABORTCLOSE_ON_SHUTDOWN */
+	enum ac_on_close on_close;       /* ABORTCLOSE_ON_CLOSE */
+	enum ac_on_unwind on_unwind;     /* ABORTCLOSE_ON_UNWIND */
 	enum ac_log_dest log_dest;       /* ABORTCLOSE_LOG */
 	char log_path[AC_PATH_MAX];      /* file: or syslog: path, "" if none */
 	enum ac_log_level log_level;     /* ABORTCLOSE_LOG_LEVEL */

@@ -29,6 +29,9 @@ PACKAGES="$PACKAGES nginx-light"
 #   issue 9: openssh-server openssh-client (test/daemons/sshd.sh), systemd
 #            (systemd-socket-activate: test/daemons/socket_activate.sh)
 PACKAGES="$PACKAGES openssh-server openssh-client systemd"
+#   unwind:  rustc (Debian's, std only: the Rust panic tests in test/unwind/;
+#            g++ for the C++ server comes with build-essential)
+PACKAGES="$PACKAGES rustc"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

@@ -256,6 +256,13 @@ void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 			record_release(fd);
 		return;
 	}
+	if (ac_close_keeps_armed(fd, why)) {
+		/* ON_CLOSE=rst, or dropped while unwinding (unwind.c): this fd
+		 * still goes, so the ledger must not count us as a holder. */
+		if ((e & AC_F_TCP) && ac_maybe_shared(fd, e) && !ac_has_alias(fd, e, skip_lo, skip_hi))
+			record_release(fd);
+		return;
+	}
 	if (ac_has_alias(fd, e, skip_lo, skip_hi))
 		return; /* another fd of ours still holds it: this close sends nothing */
 	if (ac_maybe_shared(fd, e)) {

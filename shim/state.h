@@ -77,6 +77,16 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
  * holders.  why names the event for the log ("close", "fclose"...). */
 void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why);
 
+/* unwind.c: is an exception (C++) or a panic (Rust) propagating through this
+ * thread's frames right now?  Cheap: one TLS test, one pointer test for a
+ * process that never raised a C++ exception. */
+bool ac_thread_unwinding(void);
+
+/* unwind.c: must the purposeful release `why` of fd leave it armed
+ * (ABORTCLOSE_ON_CLOSE=rst, or a close while unwinding)?  Logs why at debug
+ * level.  The exit policy's releases ("exit...") are never kept. */
+bool ac_close_keeps_armed(int fd, const char *why);
+
 /* Calls visit(other, its entry, ctx) for each other ALIASED fd of this
  * process on the same socket as fd (same inode), until visit returns
  * non-zero; returns that value, or 0.  One fstat per aliased fd: only used

@@ -86,6 +86,7 @@ END_TEST
 static const char *const all_names[] = {
 	"ABORTCLOSE",       "ABORTCLOSE_ON_EXIT", "ABORTCLOSE_ON_SHUTDOWN", "ABORTCLOSE_LOG",
 	"ABORTCLOSE_LOG_LEVEL", "ABORTCLOSE_PORTS", "ABORTCLOSE_ROLES",      "ABORTCLOSE_STATS",
+	"ABORTCLOSE_ON_CLOSE", "ABORTCLOSE_ON_UNWIND",
 };
 #define N_NAMES ((int)(sizeof(all_names) / sizeof(all_names[0])))
 

@@ -25,6 +25,10 @@ static const struct unknown_case unknown_cases[] = {
 	{ "ABORTCLOSE_ON_EXIT_=fin", "ABORTCLOSE_ON_EXIT_", "ABORTCLOSE_ON_EXIT" },
 	{ "ABORTCLOSE_EXIT=fin", "ABORTCLOSE_EXIT", "ABORTCLOSE_ON_EXIT" },
 	{ "ABORTCLOSE_shutdown=keep", "ABORTCLOSE_shutdown", "ABORTCLOSE_ON_SHUTDOWN" },
+	{ "ABORTCLOSE_ON_CLOS=rst", "ABORTCLOSE_ON_CLOS", "ABORTCLOSE_ON_CLOSE" },
+	{ "ABORTCLOSE_CLOSE=rst", "ABORTCLOSE_CLOSE", "ABORTCLOSE_ON_CLOSE" },
+	{ "ABORTCLOSE_ON_UNWIN=fin", "ABORTCLOSE_ON_UNWIN", "ABORTCLOSE_ON_UNWIND" },
+	{ "ABORTCLOSE_UNWIND=fin", "ABORTCLOSE_UNWIND", "ABORTCLOSE_ON_UNWIND" },
 	{ "ABORTCLOSE_LEVEL=debug", "ABORTCLOSE_LEVEL", "ABORTCLOSE_LOG_LEVEL" },
 	{ "ABORTCLOSE_XIT=fin", "ABORTCLOSE_XIT", NULL },
 	{ "ABORTCLOSE_T=1", "ABORTCLOSE_T", NULL },
@@ -39,7 +43,8 @@ static const struct unknown_case unknown_cases[] = {
 };
 
 #define KNOWN                                                                                  \
-	"(known: ABORTCLOSE, ABORTCLOSE_ON_EXIT, ABORTCLOSE_ON_SHUTDOWN, ABORTCLOSE_LOG, "      \
+	"(known: ABORTCLOSE, ABORTCLOSE_ON_EXIT, ABORTCLOSE_ON_SHUTDOWN, "                     \
+	"ABORTCLOSE_ON_CLOSE, ABORTCLOSE_ON_UNWIND, ABORTCLOSE_LOG, "                           \
 	"ABORTCLOSE_LOG_LEVEL, ABORTCLOSE_PORTS, ABORTCLOSE_ROLES, ABORTCLOSE_STATS, "         \
 	"ABORTCLOSE_KEEPALIVE, ABORTCLOSE_USER_TIMEOUT, "                                        \
 	"ABORTCLOSE_LIB)"
@@ -92,8 +97,10 @@ END_TEST
 static const char *const dup_names[] = {
 	"ABORTCLOSE",       "ABORTCLOSE_ON_EXIT", "ABORTCLOSE_ON_SHUTDOWN", "ABORTCLOSE_LOG",
 	"ABORTCLOSE_LOG_LEVEL", "ABORTCLOSE_PORTS", "ABORTCLOSE_ROLES",      "ABORTCLOSE_STATS",
+	"ABORTCLOSE_ON_CLOSE", "ABORTCLOSE_ON_UNWIND",
 };
-static const char *const dup_values[] = { "on", "fin", "keep", "stderr", "info", "80", "both", "1" };
+static const char *const dup_values[] = { "on", "fin", "keep", "stderr", "info", "80", "both", "1",
+					  "rst", "fin" };
 
 START_TEST(duplicate_name)
 {

@@ -1,5 +1,6 @@
 /* test_values.c - the keyword variables: ABORTCLOSE, ABORTCLOSE_ON_EXIT,
- * ABORTCLOSE_ON_SHUTDOWN, ABORTCLOSE_LOG_LEVEL, ABORTCLOSE_STATS; defaults.
+ * ABORTCLOSE_ON_SHUTDOWN, ABORTCLOSE_ON_CLOSE, ABORTCLOSE_ON_UNWIND,
+ * ABORTCLOSE_LOG_LEVEL, ABORTCLOSE_STATS; defaults.
  * Table-driven: every row is its own check test (tcase_add_loop_test). */
 #include <string.h>
 
@@ -8,6 +9,8 @@
 static int get_enabled(const struct ac_policy *p) { return p->enabled; }
 static int get_on_exit(const struct ac_policy *p) { return (int)p->on_exit; }
 static int get_on_shutdown(const struct ac_policy *p) { return (int)p->on_shutdown; }
+static int get_on_close(const struct ac_policy *p) { return (int)p->on_close; }
+static int get_on_unwind(const struct ac_policy *p) { return (int)p->on_unwind; }
 static int get_log_level(const struct ac_policy *p) { return (int)p->log_level; }
 static int get_stats(const struct ac_policy *p) { return p->stats; }
 
@@ -36,6 +39,14 @@ static const struct valid_case valid_cases[] = {
 	{ "ABORTCLOSE_ON_SHUTDOWN=keep", get_on_shutdown, AC_SHUTDOWN_KEEP },
 	{ "ABORTCLOSE_ON_SHUTDOWN=KEEP", get_on_shutdown, AC_SHUTDOWN_KEEP },
 	{ "ABORTCLOSE_ON_SHUTDOWN= Disarm ", get_on_shutdown, AC_SHUTDOWN_DISARM },
+	{ "ABORTCLOSE_ON_CLOSE=fin", get_on_close, AC_CLOSE_FIN },
+	{ "ABORTCLOSE_ON_CLOSE=rst", get_on_close, AC_CLOSE_RST },
+	{ "ABORTCLOSE_ON_CLOSE=RST", get_on_close, AC_CLOSE_RST },
+	{ "ABORTCLOSE_ON_CLOSE= Fin\t", get_on_close, AC_CLOSE_FIN },
+	{ "ABORTCLOSE_ON_UNWIND=rst", get_on_unwind, AC_UNWIND_RST },
+	{ "ABORTCLOSE_ON_UNWIND=fin", get_on_unwind, AC_UNWIND_FIN },
+	{ "ABORTCLOSE_ON_UNWIND=FIN", get_on_unwind, AC_UNWIND_FIN },
+	{ "ABORTCLOSE_ON_UNWIND=\n rSt ", get_on_unwind, AC_UNWIND_RST },
 	{ "ABORTCLOSE_LOG_LEVEL=error", get_log_level, AC_LEVEL_ERROR },
 	{ "ABORTCLOSE_LOG_LEVEL=warn", get_log_level, AC_LEVEL_WARN },
 	{ "ABORTCLOSE_LOG_LEVEL=info", get_log_level, AC_LEVEL_INFO },
@@ -70,6 +81,8 @@ struct invalid_case {
 #define EXP_BOOL "(expected on, off, 1 or 0)"
 #define EXP_EXIT "(expected status, status:LIST of exit statuses 0-255 (status:0,255), fin or rst)"
 #define EXP_SHUT "(expected disarm or keep)"
+#define EXP_CLOSE "(expected fin or rst)"
+#define EXP_UNWIND "(expected rst or fin)"
 #define EXP_LEVEL "(expected error, warn, info or debug)"
 #define EXP_STATS "(expected 0, 1, on or off)"
 #define EMPTY "(empty value; "
@@ -101,6 +114,15 @@ static const struct invalid_case invalid_cases[] = {
 	{ "ABORTCLOSE_ON_SHUTDOWN=arm", "ABORTCLOSE_ON_SHUTDOWN", EXP_SHUT },
 	{ "ABORTCLOSE_ON_SHUTDOWN=1", "ABORTCLOSE_ON_SHUTDOWN", EXP_SHUT },
 	{ "ABORTCLOSE_ON_SHUTDOWN=kept", "ABORTCLOSE_ON_SHUTDOWN", EXP_SHUT },
+	{ "ABORTCLOSE_ON_CLOSE=", "ABORTCLOSE_ON_CLOSE", EMPTY },
+	{ "ABORTCLOSE_ON_CLOSE=shutdown", "ABORTCLOSE_ON_CLOSE", EXP_CLOSE },
+	{ "ABORTCLOSE_ON_CLOSE=status", "ABORTCLOSE_ON_CLOSE", EXP_CLOSE },
+	{ "ABORTCLOSE_ON_CLOSE=1", "ABORTCLOSE_ON_CLOSE", EXP_CLOSE },
+	{ "ABORTCLOSE_ON_CLOSE=fin,rst", "ABORTCLOSE_ON_CLOSE", EXP_CLOSE },
+	{ "ABORTCLOSE_ON_UNWIND=", "ABORTCLOSE_ON_UNWIND", EMPTY },
+	{ "ABORTCLOSE_ON_UNWIND=off", "ABORTCLOSE_ON_UNWIND", EXP_UNWIND },
+	{ "ABORTCLOSE_ON_UNWIND=abort", "ABORTCLOSE_ON_UNWIND", EXP_UNWIND },
+	{ "ABORTCLOSE_ON_UNWIND=rs", "ABORTCLOSE_ON_UNWIND", EXP_UNWIND },
 	{ "ABORTCLOSE_LOG_LEVEL=", "ABORTCLOSE_LOG_LEVEL", EMPTY },
 	{ "ABORTCLOSE_LOG_LEVEL=  ", "ABORTCLOSE_LOG_LEVEL", EMPTY },
 	{ "ABORTCLOSE_LOG_LEVEL=warning", "ABORTCLOSE_LOG_LEVEL", EXP_LEVEL },
@@ -137,6 +159,8 @@ START_TEST(defaults)
 	ck_assert(d.enabled);
 	ck_assert_int_eq(d.on_exit, AC_EXIT_STATUS);
 	ck_assert_int_eq(d.on_shutdown, AC_SHUTDOWN_DISARM);
+	ck_assert_int_eq(d.on_close, AC_CLOSE_FIN);
+	ck_assert_int_eq(d.on_unwind, AC_UNWIND_RST);
 	ck_assert_int_eq(d.log_dest, AC_LOG_OFF);
 	ck_assert_str_eq(d.log_path, "");
 	ck_assert_int_eq(d.log_level, AC_LEVEL_WARN);

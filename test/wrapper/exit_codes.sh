@@ -54,6 +54,8 @@ while IFS='|' read -r args envset; do
 done <<'CASES'
 --on-exit=sometimes|ABORTCLOSE_ON_EXIT=sometimes
 --on-shutdown=never|ABORTCLOSE_ON_SHUTDOWN=never
+--on-close=shutdown|ABORTCLOSE_ON_CLOSE=shutdown
+--on-unwind=off|ABORTCLOSE_ON_UNWIND=off
 --log=tcp:1.2.3.4|ABORTCLOSE_LOG=tcp:1.2.3.4
 --log-level=loud|ABORTCLOSE_LOG_LEVEL=loud
 --ports=70000|ABORTCLOSE_PORTS=70000
