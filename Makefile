@@ -3,6 +3,7 @@
 #   make            build/libabortclose.so (+ the helper programs)
 #   make demo       the shim on its default policy, without and with, on the wire
 #   make check      every test (unit, integration, sanitizers, valgrind)
+#   make check-paths the tree copied to odd checkout paths, a quick subset there
 #   make bench      cost measurements (never asserted)
 #   make soak       crash / graceful soak (long)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -34,7 +35,7 @@ UNIT_SRC   := $(wildcard test/unit/*.c)
 TOOLS      := $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
 
 .PHONY: all lib progs demo check check-unit check-integration check-asan \
-        check-valgrind check-fuzz bench soak deps install uninstall clean
+        check-valgrind check-fuzz check-paths bench soak deps install uninstall clean
 
 all: $(LIB) progs
 
@@ -82,6 +83,11 @@ check-unit: all
 
 check-integration: all
 	@bash test/run-all.sh integration
+
+# Also part of check (test/paths/*.sh): mode-700 parent, >100-char path,
+# files of another uid, a space, a ':'; make demo + a test subset in each.
+check-paths: all
+	@bash test/run-all.sh paths
 
 check-fuzz:
 	@bash test/fuzz/run.sh $${FUZZ_SECONDS:-60}
