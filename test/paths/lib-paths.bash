@@ -63,4 +63,9 @@ paths_place() {
 	for t in "${PATHS_INTEGRATION[@]}"; do
 		paths_step "$name: $t" "$log/${t//\//_}" 300 bash "$t"
 	done
+	# The wrapper's links to this place's library (a path with ' ' or ':'),
+	# made by make demo: the place goes at exit, so do they.
+	for t in /tmp/abortclose-lib."$(id -u)"/*-libabortclose.so; do
+		case $(readlink -- "$t") in "$PLACE"/*) rm -f -- "$t" ;; esac
+	done
 }
