@@ -3,12 +3,15 @@
 #
 #   paths_place NAME DIR [SETUP]
 #     copies the working tree (what is checked out plus uncommitted changes;
-#     build/ and .git left out) to DIR, runs SETUP (a shell command, with
-#     $1 = DIR, e.g. a chown), then, from DIR: make all, make demo (its
-#     conclusion line), test/run-all.sh wrapper (every wrapper test, among
-#     them inspect.sh's uid-65534 cases and space_path.sh), and the
-#     integration scripts in PATHS_INTEGRATION.  One PASS/FAIL line per step,
-#     named "NAME: step"; the script's own verdict is the sum (ac_finish).
+#     .git left out) to DIR, runs SETUP (a shell command, with $1 = DIR,
+#     e.g. a chown), then, from DIR: make all, make demo (its conclusion
+#     line), test/run-all.sh wrapper (every wrapper test, among them
+#     inspect.sh's uid-65534 cases and space_path.sh), and the integration
+#     scripts in PATHS_INTEGRATION.  One PASS/FAIL line per step, named
+#     "NAME: step"; the script's own verdict is the sum (ac_finish).
+#     build/ comes along (make check has just built it: make all then only
+#     checks it is up to date there), except with PATHS_FRESH_BUILD=1 (one
+#     place compiles everything from scratch: the one with a space).
 #
 # Every command is bounded (timeout).  The copy is made with tar, not
 # git: a checkout owned by another uid makes git refuse ("dubious
@@ -19,7 +22,7 @@ need_tool make
 need_tool gcc
 need_tool tar
 
-PATHS_INTEGRATION=(test/integration/core_graceful.sh test/integration/core_deaths_server.sh)
+PATHS_INTEGRATION=(test/integration/core_deaths_server.sh)
 
 # paths_step NAME LOG SECS CMD...: run CMD in the place (at most SECS),
 # PASS/FAIL with the failing lines of its log.  The place's own build: not an
@@ -42,7 +45,9 @@ paths_place() {
 	PLACE=$2
 	log=$AC_TMP/logs-${name//[^A-Za-z0-9]/_}
 	mkdir -p "$log" "$PLACE"
-	if ! tar -C "$AC_ROOT" --exclude=./build --exclude=./.git -cf - . | tar -C "$PLACE" -xf -; then
+	local -a skip=(--exclude=./.git)
+	[ "${PATHS_FRESH_BUILD:-0}" = 1 ] && skip+=(--exclude=./build)
+	if ! tar -C "$AC_ROOT" "${skip[@]}" -cf - . | tar -C "$PLACE" -xf -; then
 		fail "$name: copy the tree" "tar failed"
 		return
 	fi
