@@ -3,6 +3,7 @@
 #   make            build/libabortclose.so (+ the helper programs)
 #   make demo       the shim on its default policy, without and with, on the wire
 #   make check      every test (unit, integration, sanitizers, valgrind)
+#   make check-paths the tree copied to odd checkout paths, a quick subset there
 #   make bench      cost measurements (never asserted; BENCH=fork: only the fork rows)
 #   make soak       crash / graceful soak (long)
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR= LIBEXECDIR= BINDIR= MANDIR=)
@@ -58,7 +59,7 @@ UNWIND_PROGS := $(patsubst test/unwind/%.cc,$(B)/test/%,$(wildcard test/unwind/*
                 $(if $(RUSTC),$(patsubst test/unwind/%.rs,$(B)/test/%,$(wildcard test/unwind/*.rs)))
 
 .PHONY: all lib progs tools demo check check-unit check-integration check-asan \
-        check-valgrind check-fuzz bench soak deps install uninstall deb clean
+        check-valgrind check-fuzz check-paths bench soak deps install uninstall deb clean
 
 all: $(LIB) progs
 
@@ -127,6 +128,11 @@ check-unit: all
 
 check-integration: all
 	@bash test/run-all.sh integration
+
+# Also part of check (test/paths/*.sh): mode-700 parent, >100-char path,
+# files of another uid, a space, a ':'; make demo + a test subset in each.
+check-paths: all
+	@bash test/run-all.sh paths
 
 check-fuzz:
 	@bash test/fuzz/run.sh $${FUZZ_SECONDS:-60}

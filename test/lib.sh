@@ -24,6 +24,29 @@
 #   run_tcp_case ...             one victim/peer scenario with its verdict
 #   pass NAME / fail NAME WHY / skip WHY / need_tool TOOL / need_lib / ac_finish
 #
+#   ac_public                    make AC_PUB: a world-readable temp dir of the
+#                                test's own (see "Another user" below)
+#   ac_public_tree               copy the wrapper, library, tools and test
+#                                programs there; sets AC_PUB_W AC_PUB_LIB
+#                                AC_PUB_BUILD AC_PUB_BIN
+#   ac_public_copy SRC...        copy configs, keys, documents there (a+rX)
+#
+# Another user (setpriv/runuser to 65534, www-data, a daemon that drops
+# privileges) must never read the checkout: it may live under a mode-700
+# directory (/root, mktemp -d) or belong to another uid.  Whatever such a
+# process runs or reads goes into AC_PUB, /tmp/abortclose-pub.XXXXXX, mode
+# 755 on every component of the path (not AC_TMP: that is mode 700, under
+# $TMPDIR).  AC_PUB is removed at exit (kept with AC_KEEP=1).  E.g.
+#     ac_public_tree; ac_public_copy "$AC_TMP/httpd.conf"
+#     setpriv --reuid=65534 --regid=65534 --clear-groups \
+#         "$AC_PUB_W" -- "$AC_PUB_BIN/victim" ... -c "$AC_PUB/httpd.conf"
+# Files the other user writes go into a directory made there and chown'ed.
+#
+# Checkout path: when it contains a space or a ':' (ld.so splits LD_PRELOAD
+# at both, with no escape), AC_BUILD/AC_BIN/AC_LIB point to a copy of build/
+# in a space-free public dir (made once per run by run-all.sh, exported as
+# AC_STAGED_BUILD, or by lib.sh for a script run on its own).
+#
 # Output protocol: one "  PASS name" or "  FAIL name: why" line per sub-case;
 # ac_finish prints "  SUMMARY: x passed, y failed" and exits 0, or 1 if any
 # sub-case failed.  skip exits 77 (in CI, a missing tool is a failure).
@@ -32,9 +55,7 @@ set -u
 
 AC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AC_BUILD="$AC_ROOT/build"
-AC_BIN="$AC_BUILD/test"
-AC_LIB="${AC_LIB_UNDER_TEST:-$AC_BUILD/libabortclose.so}"
-AC_PRELOAD="${AC_PRELOAD_PREFIX:+$AC_PRELOAD_PREFIX }$AC_LIB"
+AC_PUB=""
 AC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/abortclose-test.XXXXXX")
 AC_PASSED=0
 AC_FAILED=0
@@ -44,6 +65,83 @@ AC_CAP_FILE=""
 AC_CAP_PORT=""
 # Crash cases must not leave core files in the work tree.
 ulimit -c 0 2>/dev/null || true
+
+# --- another user, another checkout path ------------------------------------------
+# ac_public: create AC_PUB (once per script), a temp dir that any user can
+# reach and read.  mktemp makes it 700; every parent must be traversable.
+ac_public() {
+	[ -n "$AC_PUB" ] && return 0
+	local d
+	AC_PUB=$(mktemp -d /tmp/abortclose-pub.XXXXXX) || { echo "  FAIL: cannot create /tmp/abortclose-pub.*"; exit 1; }
+	chmod 0755 "$AC_PUB"
+	for d in /tmp /; do
+		if [ -n "$(find "$d" -maxdepth 0 ! -perm -0001)" ]; then
+			echo "  FAIL: $d is not world-traversable: another user cannot reach $AC_PUB"
+			exit 1
+		fi
+	done
+}
+
+# ac_public_copy SRC...: copy files or directories into $AC_PUB (same base
+# names), readable by everybody (directories and executables also a+x).
+ac_public_copy() {
+	local f
+	ac_public
+	for f in "$@"; do
+		cp -R -- "$f" "$AC_PUB/" || { echo "  FAIL: cannot copy $f to $AC_PUB"; exit 1; }
+		chmod -R a+rX -- "$AC_PUB/${f##*/}"
+	done
+}
+
+# ac_public_tree: the runnable part of the checkout, laid out as in the
+# checkout (the wrapper finds ../build/libabortclose.so and its tools):
+# AC_PUB_W=$AC_PUB/scripts/abortclose, AC_PUB_BUILD=$AC_PUB/build,
+# AC_PUB_LIB=$AC_PUB_BUILD/libabortclose.so, AC_PUB_BIN=$AC_PUB_BUILD/test.
+# The library under test (AC_LIB, e.g. the ASan build) is copied as well,
+# to AC_PUB_LIB when it is the plain one, else next to it.
+ac_public_tree() {
+	local f
+	ac_public
+	[ -n "${AC_PUB_BUILD:-}" ] && return 0
+	mkdir -p "$AC_PUB/scripts" "$AC_PUB/build/test"
+	cp -- "$AC_ROOT/scripts/abortclose" "$AC_PUB/scripts/" || exit 1
+	for f in "$AC_BUILD"/libabortclose.so "$AC_BUILD"/abortclose-*; do
+		[ -f "$f" ] && cp -- "$f" "$AC_PUB/build/"
+	done
+	cp -- "$AC_BIN"/* "$AC_PUB/build/test/" 2>/dev/null
+	AC_PUB_BUILD=$AC_PUB/build
+	AC_PUB_BIN=$AC_PUB_BUILD/test
+	AC_PUB_W=$AC_PUB/scripts/abortclose
+	AC_PUB_LIB=$AC_PUB_BUILD/libabortclose.so
+	if [ "$(readlink -f "$AC_LIB")" != "$(readlink -f "$AC_BUILD/libabortclose.so")" ]; then
+		mkdir -p "$AC_PUB/lib-under-test"
+		cp -- "$AC_LIB" "$AC_PUB/lib-under-test/" || exit 1
+		AC_PUB_LIB=$AC_PUB/lib-under-test/${AC_LIB##*/}
+	fi
+	chmod -R a+rX "$AC_PUB"
+}
+
+# A checkout at a path with ' ' or ':' cannot be named in LD_PRELOAD (nor in
+# an inetd.conf line): use a copy of build/ at a path without them.
+ac_path_preloadable() {
+	case $1 in *[[:space:]:]*) return 1 ;; esac
+}
+if ! ac_path_preloadable "$AC_BUILD"; then
+	if [ -n "${AC_STAGED_BUILD:-}" ] && [ -f "$AC_STAGED_BUILD/libabortclose.so" ]; then
+		AC_BUILD=$AC_STAGED_BUILD
+	else
+		ac_public
+		cp -R -- "$AC_BUILD" "$AC_PUB/build" || { echo "  FAIL: cannot copy $AC_BUILD"; exit 1; }
+		AC_BUILD=$AC_PUB/build
+	fi
+	# The library under test from the checkout (the ASan run) is in the copy too.
+	case ${AC_LIB_UNDER_TEST:-} in
+	"$AC_ROOT/build/"*) AC_LIB_UNDER_TEST=$AC_BUILD/${AC_LIB_UNDER_TEST#"$AC_ROOT/build/"} ;;
+	esac
+fi
+AC_BIN="$AC_BUILD/test"
+AC_LIB="${AC_LIB_UNDER_TEST:-$AC_BUILD/libabortclose.so}"
+AC_PRELOAD="${AC_PRELOAD_PREFIX:+$AC_PRELOAD_PREFIX }$AC_LIB"
 
 # --- verdicts -------------------------------------------------------------------
 pass() {
@@ -189,6 +287,9 @@ ac_cleanup() {
 		echo "  (files kept in $AC_TMP)"
 	else
 		rm -rf "$AC_TMP"
+	fi
+	if [ -n "$AC_PUB" ]; then
+		if [ "${AC_KEEP:-0}" = 1 ]; then echo "  (public files kept in $AC_PUB)"; else rm -rf "$AC_PUB"; fi
 	fi
 }
 trap ac_cleanup EXIT

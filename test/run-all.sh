@@ -1,5 +1,5 @@
 #!/bin/bash
-# test/run-all.sh [unit|integration|all] - the runner behind `make check`.
+# test/run-all.sh [unit|integration|all|AREA] - the runner behind `make check`.
 #
 # Builds nothing (make check has built everything).  Runs, one at a time:
 #   unit         build/unit/run-unit (the check unit tests; summary printed)
@@ -9,6 +9,7 @@
 #                sanitizer run: a subset of them again with the ASan+UBSan
 #                build of the library (build/asan/libabortclose.so)
 #   all          both (default)
+#   AREA         the scripts of test/AREA only (e.g. paths: make check-paths)
 # A test script exits 0 (pass), 77 (skip) or anything else (fail).  One line
 # per test: PASS/FAIL/SKIP name (seconds).  A script's own sub-case lines are
 # shown when they are not "  PASS ..." (all of them with AC_VERBOSE=1).
@@ -27,8 +28,24 @@ FAILED_NAMES=()
 case $WHAT in
 unit | integration | all) ;;
 *)
-	echo "usage: test/run-all.sh [unit|integration|all]" >&2
-	exit 2
+	if [ ! -d "test/$WHAT" ] || [ "$WHAT" != "${WHAT#*/}" ]; then
+		echo "usage: test/run-all.sh [unit|integration|all|AREA]  (AREA: a directory of test/, e.g. paths)" >&2
+		exit 2
+	fi
+	;;
+esac
+
+# A checkout path with ' ' or ':' cannot be carried by LD_PRELOAD: the tests
+# then preload from one space-free copy of build/ made here for the whole
+# run (test/lib.sh uses AC_STAGED_BUILD; the wrapper itself copes on its own).
+case $ROOT in
+*[[:space:]:]*)
+	AC_STAGED_BUILD=$(mktemp -d /tmp/abortclose-build.XXXXXX) || exit 1
+	trap 'rm -rf "$AC_STAGED_BUILD"' EXIT
+	chmod 0755 "$AC_STAGED_BUILD"
+	cp -R build/. "$AC_STAGED_BUILD/" || exit 1
+	export AC_STAGED_BUILD
+	echo "(checkout path has a space or ':': tests preload from a copy of build/ in $AC_STAGED_BUILD)"
 	;;
 esac
 
@@ -155,6 +172,14 @@ run_fuzz() {
 	run_one "fuzz:policy (${FUZZ_SECONDS:-60} s)" bash test/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 }
 
+# One area (make check-paths: test/paths): its executable scripts only.
+run_area() {
+	local f
+	for f in "test/$1"/*.sh; do
+		[ -f "$f" ] && [ -x "$f" ] && run_one "$f" bash "$f"
+	done
+}
+
 T0=$SECONDS
 case $WHAT in
 unit) run_unit ;;
@@ -168,6 +193,7 @@ all)
 	run_asan
 	run_fuzz
 	;;
+*) run_area "$WHAT" ;;
 esac
 
 [ "$FAILED" -eq 0 ] || echo "failed: ${FAILED_NAMES[*]}"

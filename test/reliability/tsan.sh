@@ -29,10 +29,14 @@ if ! gcc -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wshadow -std=gnu11 -fPI
 	ac_finish
 fi
 
+# TSAN_OPTIONS splits at ' ' and ':': the suppressions file from AC_TMP, not
+# from a checkout path that may hold them.
+cp "$AC_ROOT/test/reliability/tsan.supp" "$AC_TMP/tsan.supp"
+
 # run_stress [PREFIX...]: the stress program under the TSan library.
 run_stress() {
 	with_timeout 240 "$@" env \
-		TSAN_OPTIONS="halt_on_error=0 exitcode=66 suppressions=$AC_ROOT/test/reliability/tsan.supp" \
+		TSAN_OPTIONS="halt_on_error=0 exitcode=66 suppressions=$AC_TMP/tsan.supp" \
 		LD_PRELOAD="$rt $B/libabortclose.so" "$B/rel_stress" "${REL_STRESS_ITERS:-3000}" \
 		>"$AC_TMP/tsan.out" 2>&1
 }

@@ -14,6 +14,8 @@ WRAP=$ROOT/scripts/abortclose
 [ -f "$LIB" ] || { echo "  FAIL setup: $LIB missing (make)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# A checkout path with ' ' or ':' cannot be named in LD_PRELOAD: a copy.
+case $LIB in *[[:space:]:]*) cp "$LIB" "$tmp/libabortclose.so" && LIB=$tmp/libabortclose.so ;; esac
 pass=0 failn=0
 # "Huge": the kernel refuses any single environment string over 128 KiB
 # (MAX_ARG_STRLEN) at exec, so 1 MB cannot reach a program: 127 KiB is the

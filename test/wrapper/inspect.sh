@@ -16,9 +16,11 @@ need_tool objcopy
 need_tool python3
 
 lib=$(readlink -f "$LIB")
-T=$AC_TMP/bin
+# The setuid and non-root cases run as uid 65534: the programs, like the
+# wrapper and its tools (lib-wrapper.sh), are in the public dir.
+T=$AC_PUB/bin
 mkdir -p "$T"
-chmod 0755 "$AC_TMP" "$T" # the setuid and non-root cases run as uid 65534
+chmod 0755 "$T"
 PFX="abortclose: warning:"
 STATIC_MSG="is statically linked (no ELF interpreter): LD_PRELOAD cannot load libabortclose into it"
 GO_MSG="is a Go program: Go makes its socket system calls itself, libabortclose does not see them"
@@ -165,7 +167,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 	wrun -- --version # (sets nothing; keeps RC/ERR fresh)
 	RC=0
 	ERR=$(unshare -m sh -c 'mkdir -p "$1/mnt" && mount -t tmpfs -o nosuid tmpfs "$1/mnt" &&
-		cp -p "$1/bin/cat-suid" "$1/mnt/cat-suid" && "$2" --check "$1/mnt/cat-suid"' _ "$AC_TMP" "$W" 2>&1) || RC=$?
+		cp -p "$1/bin/cat-suid" "$1/mnt/cat-suid" && "$2" --check "$1/mnt/cat-suid"' _ "$AC_PUB" "$W" 2>&1) || RC=$?
 	check_status "setuid on a nosuid mount: check" 0
 	check_eq "setuid on a nosuid mount: no warning" "$ERR" ""
 fi

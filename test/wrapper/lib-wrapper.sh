@@ -1,8 +1,11 @@
 # test/wrapper/lib-wrapper.sh - helpers for the wrapper tests (bash; sourced,
 # not executable, so the runner does not run it as a test).
 #
-#   W                      scripts/abortclose (source tree)
-#   LIB                    build/libabortclose.so (what the wrapper finds)
+#   W                      scripts/abortclose, from a copy of the runnable
+#                          tree in AC_PUB (ac_public_tree): world-readable,
+#                          at a path without spaces, so the cases run as
+#                          another user and do not depend on the checkout path
+#   LIB                    its build/libabortclose.so (what the wrapper finds)
 #   wrun [ENV=V...] -- ARGS  run the wrapper (20 s bound); sets RC, OUT, ERR
 #                          (file contents), runs with the given environment
 #   lib_line VAR=VAL...    the line the library itself prints for that
@@ -11,11 +14,13 @@
 # shellcheck source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-W="$AC_ROOT/scripts/abortclose"
-LIB="$AC_BUILD/libabortclose.so"
-for f in "$W" "$LIB" "$AC_BUILD/abortclose-inspect" "$AC_BUILD/abortclose-validate"; do
+for f in "$AC_ROOT/scripts/abortclose" "$AC_BUILD/libabortclose.so" "$AC_BUILD/abortclose-inspect" \
+	"$AC_BUILD/abortclose-validate"; do
 	[ -e "$f" ] || { echo "  FAIL: $f missing (run make)"; exit 1; }
 done
+ac_public_tree
+W=$AC_PUB_W
+LIB=$AC_PUB_BUILD/libabortclose.so
 
 RC=0
 OUT=""
