@@ -309,6 +309,7 @@ struct shown_var {
 static const char *const known_vars[] = {
 	"ABORTCLOSE", "ABORTCLOSE_ON_EXIT", "ABORTCLOSE_ON_SHUTDOWN", "ABORTCLOSE_LOG",
 	"ABORTCLOSE_LOG_LEVEL", "ABORTCLOSE_PORTS", "ABORTCLOSE_ROLES", "ABORTCLOSE_STATS",
+	"ABORTCLOSE_ON_CLOSE", "ABORTCLOSE_ON_UNWIND", "ABORTCLOSE_KEEPALIVE", "ABORTCLOSE_USER_TIMEOUT",
 };
 #define N_KNOWN (sizeof known_vars / sizeof known_vars[0])
 #define MAX_SHOWN 32
@@ -376,8 +377,18 @@ static void describe_policy(char *const *envp, int secure, struct policy_view *v
 		s->raw = env_value(envp, s->name);
 		switch (i) {
 		case 0: snprintf(o, cap, "%s", p.enabled ? "on" : "off"); break;
-		case 1: snprintf(o, cap, "%s", p.on_exit == AC_EXIT_FIN ? "fin" :
-				 p.on_exit == AC_EXIT_RST ? "rst" : "status"); break;
+		case 1:
+			if (p.on_exit != AC_EXIT_STATUS) {
+				snprintf(o, cap, "%s", p.on_exit == AC_EXIT_FIN ? "fin" : "rst");
+				break;
+			}
+			/* status, or status:LIST when more than 0 counts as success */
+			size_t k = (size_t)snprintf(o, cap, "status");
+			bool only0 = p.exit_ok[0] == 1 && !p.exit_ok[1] && !p.exit_ok[2] && !p.exit_ok[3];
+			for (unsigned st = 0; st < 256 && !only0 && k + 5 < cap; st++)
+				if (p.exit_ok[st / 64] >> (st % 64) & 1)
+					k += (size_t)snprintf(o + k, cap - k, "%c%u", k == 6 ? ':' : ',', st);
+			break;
 		case 2: snprintf(o, cap, "%s", p.on_shutdown == AC_SHUTDOWN_KEEP ? "keep" : "disarm"); break;
 		case 3:
 			if (p.log_dest == AC_LOG_STDERR)
@@ -399,6 +410,20 @@ static void describe_policy(char *const *envp, int secure, struct policy_view *v
 				 p.roles == AC_ROLE_ACCEPTED ? "accepted" :
 				 p.roles == AC_ROLE_CONNECTED ? "connected" : "none"); break;
 		case 7: snprintf(o, cap, "%s", p.stats ? "1" : "0"); break;
+		case 8: snprintf(o, cap, "%s", p.on_close == AC_CLOSE_RST ? "rst" : "fin"); break;
+		case 9: snprintf(o, cap, "%s", p.on_unwind == AC_UNWIND_FIN ? "fin" : "rst"); break;
+		case 10:
+			if (ac_policy_keepalive_on(&p))
+				snprintf(o, cap, "%u,%u,%u", p.keepalive_idle, p.keepalive_intvl, p.keepalive_cnt);
+			else
+				snprintf(o, cap, "off");
+			break;
+		case 11:
+			if (ac_policy_user_timeout_on(&p))
+				snprintf(o, cap, "%u", p.user_timeout_ms);
+			else
+				snprintf(o, cap, "off");
+			break;
 		}
 	}
 	/* Variables this build of the tool does not decode (a newer library's):
