@@ -24,6 +24,8 @@
 #          0 RST from the server side (src port PORT)
 #     rst  first=ECONNRESET, >= 1 RST and 0 FIN from the server side, what
 #          arrived is a prefix of EXPECTFILE (checked with cmp)
+#     eof  what a kill gives without the library: first=EOF, >= 1 FIN and 0
+#          RST from the server side, what arrived is a prefix of EXPECTFILE
 #   dmn_make_body FILE BYTES    a file of BYTES random bytes (exact-bytes check)
 
 DMN_GROUPS=()
@@ -106,14 +108,21 @@ dmn_http_case() {
 		[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the server"
 		[ "$rst" -eq 0 ] || why="${why:+$why; }$rst RST from the server"
 		;;
-	rst)
-		[ "$first" = ECONNRESET ] || why="first=$first, want ECONNRESET"
-		[ "$rst" -ge 1 ] || why="${why:+$why; }no RST from the server"
-		[ "$fin" -eq 0 ] || why="${why:+$why; }$fin FIN from the server"
+	rst | eof)
+		if [ "$expect" = rst ]; then
+			[ "$first" = ECONNRESET ] || why="first=$first, want ECONNRESET"
+			[ "$rst" -ge 1 ] || why="${why:+$why; }no RST from the server"
+			[ "$fin" -eq 0 ] || why="${why:+$why; }$fin FIN from the server"
+		else
+			[ "$first" = EOF ] || why="first=$first, want EOF"
+			[ "$fin" -ge 1 ] || why="${why:+$why; }no FIN from the server"
+			[ "$rst" -eq 0 ] || why="${why:+$why; }$rst RST from the server"
+		fi
 		if [ -n "$saved" ] && ! cmp -s -n "${body:-0}" "$saved" "$file"; then
 			why="${why:+$why; }what arrived is not a prefix of the file"
 		fi
 		;;
+	*) why="bad EXPECT $expect" ;;
 	esac
 	local evidence="client: status=$status first=$first body=$body/$size; from server: RST=$rst FIN=$fin"
 	if [ -n "$why" ]; then
