@@ -14,6 +14,8 @@
  *                           the server's side)
  *            --count N      N requests one after the other, each checked
  *                           against --expect (a graceful load)
+ *            --http10       send "HTTP/1.0" (no chunked encoding: Apache
+ *                           chunks a CGI's output to an HTTP/1.1 client)
  *            --timeout S    overall bound (default 30)
  *
  * Result, one line per request unless --count > 1:
@@ -36,6 +38,7 @@ struct opts {
 	unsigned port;
 	const char *path, *expect, *save;
 	long mark, slow_usec, count;
+	int http10;
 	double timeout_s;
 };
 
@@ -137,8 +140,8 @@ static void one_request(const struct opts *o, struct result *r)
 		goto out;
 	}
 	int rl = snprintf(req, sizeof req,
-			  "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: dmn_http\r\n"
-			  "Connection: close\r\n\r\n", o->path, o->port);
+			  "GET %s HTTP/1.%d\r\nHost: 127.0.0.1:%u\r\nUser-Agent: dmn_http\r\n"
+			  "Connection: close\r\n\r\n", o->path, o->http10 ? 0 : 1, o->port);
 	/* MSG_NOSIGNAL: a reset connection gives an errno, never SIGPIPE. */
 	if (send(fd, req, (size_t)rl, MSG_NOSIGNAL) != rl) {
 		record(r, errno_name(errno));
@@ -197,7 +200,7 @@ out:
 static void usage(void)
 {
 	fprintf(stderr, "usage: dmn_http --port P --path /PATH [--expect FILE] [--save FILE] "
-			"[--mark N] [--slow USEC] [--count N] [--timeout S]\n");
+			"[--http10] [--mark N] [--slow USEC] [--count N] [--timeout S]\n");
 	exit(2);
 }
 
@@ -206,6 +209,11 @@ int main(int argc, char **argv)
 	struct opts o = { .path = "/", .count = 1, .timeout_s = 30 };
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--http10") == 0) {
+			o.http10 = 1;
+			i--;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (strcmp(a, "--port") == 0)
