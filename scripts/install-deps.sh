@@ -17,9 +17,12 @@ set -eu
 #            (sanitizer/fuzz builds), libcap2-bin (setcap: wrapper warning
 #            tests), groff-base man-db (man page tests), openbsd-inetd (a
 #            real fork+exec daemon in test/fdpaths/inetd.sh)
+#   daemons: apache2 haproxy (test/daemons/: privilege-dropped servers that
+#            fork helpers), util-linux (setpriv, setsid)
 PACKAGES="build-essential gcc make pkg-config check tcpdump socat curl python3
 iproute2 strace valgrind clang libclang-rt-14-dev procps libcap2-bin groff-base
 man-db openbsd-inetd"
+PACKAGES="$PACKAGES apache2 haproxy util-linux"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"
