@@ -151,9 +151,9 @@ kill_case() {
 	fi
 	local why=""
 	if [ -z "$pids" ]; then
-		why="the CGI response never started, or no holder found: $(cat "$AC_TMP/$name.cerr" | head -c 200)"
+		why="the CGI response never started, or no holder found: $(head -c 200 "$AC_TMP/$name.cerr")"
 	elif [ "$(echo "$pids" | wc -l)" != 1 ]; then
-		why="more than one holder of the connection: $(echo $pids)"
+		why="more than one holder of the connection: $(echo "$pids" | tr "\n" " ")"
 	elif [ "$uid" != "$(id -u www-data)" ]; then
 		why="the holder $pids runs as uid $uid, not www-data"
 	else

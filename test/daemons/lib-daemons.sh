@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/daemons/lib-daemons.sh - shared by the real-daemon tests (bash; source it
 # after ../lib.sh).  Issue 10: servers that drop privileges, fork helpers and
 # hand sockets over, tried as they are shipped (Debian packages, their own
