@@ -32,6 +32,9 @@ PACKAGES="$PACKAGES openssh-server openssh-client systemd"
 #   unwind:  rustc (Debian's, std only: the Rust panic tests in test/unwind/;
 #            g++ for the C++ server comes with build-essential)
 PACKAGES="$PACKAGES rustc"
+#   daemons: apache2 haproxy (test/daemons/: privilege-dropped servers that
+#            fork helpers), util-linux (setpriv, setsid)
+PACKAGES="$PACKAGES apache2 haproxy util-linux"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"
