@@ -276,8 +276,25 @@ static void outside(struct question *q, long ppid)
 /* The SCM_RIGHTS peer (receiver of what we sent, sender of what we got). */
 static void peer(struct question *q, long pid)
 {
-	if (pid <= 0 || pid == q->my_pid || q->found)
+	if (q->found || pid == 0)
 		return;
+	if (pid < 0) {
+		/* Sent where SO_PEERCRED could not name the receiver. */
+		unknown(q, "peer-unknown-pid-", q->my_pid);
+		return;
+	}
+	if (pid == q->my_pid) {
+		/* SO_PEERCRED of a socketpair() end names the process that made
+		 * the pair, on both ends (net/unix/af_unix.c unix_socketpair ->
+		 * init_peercred), so a pair we made and then passed one end of to
+		 * a child names us: Node's cluster primary and its workers (the
+		 * IPC channel is a socketpair, the worker fork+exec'd).  The
+		 * receiver is then one of our children: ask the kernel about each
+		 * (O(their fds); our own fds are not a hand-over). */
+		if (ac_procfd_each_child(q->my_pid, kernel_child, q) < 0)
+			unknown(q, "children-unreadable-pid-", q->my_pid);
+		return;
+	}
 	switch (ask_kernel(q, pid)) {
 	case AC_PROC_YES:
 		q->found = pid;
