@@ -30,6 +30,8 @@
 #                                programs there; sets AC_PUB_W AC_PUB_LIB
 #                                AC_PUB_BUILD AC_PUB_BIN
 #   ac_public_copy SRC...        copy configs, keys, documents there (a+rX)
+#   ac_use_public_tree           ac_public_tree, and AC_LIB/AC_PRELOAD/AC_BIN
+#                                point into the copy (setuid-then-exec tests)
 #
 # Another user (setpriv/runuser to 65534, www-data, a daemon that drops
 # privileges) must never read the checkout: it may live under a mode-700
@@ -119,6 +121,17 @@ ac_public_tree() {
 		AC_PUB_LIB=$AC_PUB/lib-under-test/${AC_LIB##*/}
 	fi
 	chmod -R a+rX "$AC_PUB"
+}
+
+# ac_use_public_tree: ac_public_tree, then run everything from the copy: for
+# a test whose processes drop privileges (setuid) and then exec a program
+# that loads the library again, or read the library as another user.
+# AC_LIB, AC_PRELOAD and AC_BIN point into AC_PUB from here on.
+ac_use_public_tree() {
+	ac_public_tree
+	AC_LIB=$AC_PUB_LIB
+	AC_PRELOAD="${AC_PRELOAD_PREFIX:+$AC_PRELOAD_PREFIX }$AC_LIB"
+	AC_BIN=$AC_PUB_BIN
 }
 
 # A checkout at a path with ' ' or ':' cannot be named in LD_PRELOAD (nor in

@@ -17,6 +17,10 @@
 # Ports 22260-22279.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-daemons.sh"
+# Its processes run as uid 65534 and exec programs that load the library:
+# they run from a world-readable copy (the checkout may be under a mode-700
+# directory).
+ac_use_public_tree
 need_lib "$AC_BIN/dmn_setuid"
 need_tool tcpdump
 dmn_need_root

@@ -13,6 +13,11 @@
 # EACCES).  Controls: ABORTCLOSE=off gives FIN.  Needs root (setuid).
 # Ports 22000-22049.
 . "$(dirname "$0")/lib-fd.sh"
+# Its processes run as uid 65534 and exec programs that load the library:
+# they run from a world-readable copy (the checkout may be under a mode-700
+# directory).
+ac_use_public_tree
+FD_SERVER="$AC_BIN/fd_server"
 need_lib "$FD_SERVER"
 need_tool tcpdump
 if [ "$(id -u)" != 0 ]; then

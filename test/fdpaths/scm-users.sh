@@ -9,6 +9,11 @@
 # The receiver's crash then gives FIN (protection lost, no data lost).
 # Needs root (setpriv to 65534).  Ports 22060-22069.
 . "$(dirname "$0")/lib-fd.sh"
+# Its processes run as uid 65534 and exec programs that load the library:
+# they run from a world-readable copy (the checkout may be under a mode-700
+# directory).
+ac_use_public_tree
+FD_SERVER="$AC_BIN/fd_server"
 SCM="$AC_BIN/fd_scm"
 need_lib "$SCM"
 need_tool tcpdump
