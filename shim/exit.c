@@ -19,7 +19,9 @@
  */
 #include "state.h"
 #include "export.h"
+#include "identity.h"
 #include "ledger.h"
+#include "procfd.h"
 #include "log.h"
 #include "real.h"
 
@@ -38,23 +40,12 @@
  * sockets are already closed, so its parent may be here already (sshd's
  * monitor reads EOF from the dying session child and exits at once): its
  * wait status is in the last field of /proc/PID/stat (exit_code, set at
- * the start of do_exit, Linux 3.5+); the children are listed in
- * /proc/self/task/PID/children (the main thread's, which is where
- * fork() from a single-threaded daemon puts them). */
+ * the start of do_exit, Linux 3.5+); the children come from
+ * /proc/self/task/TID/children (procfd.c). */
 static int stat_exit_signal(long pid)
 {
-	char path[64], buf[1024], *p = path, *end = path + sizeof path - 1;
-	p = ac_fmt_str(p, end, "/proc/");
-	p = ac_fmt_ulong(p, end, (unsigned long)pid);
-	p = ac_fmt_str(p, end, "/stat");
-	*p = 0;
-	long fd = ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return 0;
-	long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
-	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (n <= 0)
-		return 0;
+	char buf[1024];
+	long n = ac_id_read_stat(pid, buf, sizeof buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		n--;
 	long start = n;
@@ -64,6 +55,12 @@ static int stat_exit_signal(long pid)
 	for (long i = start; i < n; i++)
 		code = code * 10 + (unsigned long)(buf[i] - '0');
 	return (int)(code & 0x7f); /* WTERMSIG of the wait status; 0 = exited */
+}
+
+static int child_signal(long pid, void *ctx)
+{
+	(void)ctx;
+	return stat_exit_signal(pid);
 }
 
 static int child_killed_by_signal(void)
@@ -76,28 +73,9 @@ static int child_killed_by_signal(void)
 		errno = saved;
 		return si.si_status;
 	}
-	char path[80], buf[512], *p = path, *end = path + sizeof path - 1;
-	long pid = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	p = ac_fmt_str(p, end, "/proc/self/task/");
-	p = ac_fmt_ulong(p, end, (unsigned long)pid);
-	p = ac_fmt_str(p, end, "/children");
-	*p = 0;
-	long fd = ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd >= 0) {
-		long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
-		ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-		long child = 0;
-		for (long i = 0; i < n && !sig; i++) {
-			if (buf[i] >= '0' && buf[i] <= '9') {
-				child = child * 10 + (buf[i] - '0');
-			} else if (child) {
-				sig = stat_exit_signal(child);
-				child = 0;
-			}
-		}
-		if (!sig && child)
-			sig = stat_exit_signal(child);
-	}
+	sig = ac_procfd_each_child(ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), child_signal, NULL);
+	if (sig < 0)
+		sig = 0; /* the list cannot be read: only waitid's answer */
 	errno = saved;
 	return sig;
 }

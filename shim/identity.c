@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-unsigned long long ac_id_start_time(long pid)
+long ac_id_read_stat(long pid, char *buf, size_t size)
 {
-	char path[48], buf[512], *p = path, *end = path + sizeof path - 1;
+	char path[48], *p = path, *end = path + sizeof path - 1;
 	p = ac_fmt_str(p, end, "/proc/");
 	p = ac_fmt_ulong(p, end, (unsigned long)pid);
 	p = ac_fmt_str(p, end, "/stat");
@@ -21,11 +21,19 @@ unsigned long long ac_id_start_time(long pid)
 	int fd = (int)ac_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
 	if (fd < 0)
 		return 0;
-	long n = ac_sys(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+	long n = ac_sys(SYS_read, fd, (long)buf, (long)size - 1, 0, 0, 0);
 	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
+	return n;
+}
+
+unsigned long long ac_id_start_time(long pid)
+{
+	char buf[512];
+	if (ac_id_read_stat(pid, buf, sizeof buf) <= 0)
+		return 0;
 	char *q = NULL;
 	for (char *c = buf; *c; c++) /* the name may hold spaces and ')' */
 		if (*c == ')')

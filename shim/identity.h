@@ -17,7 +17,12 @@
 #ifndef ABORTCLOSE_IDENTITY_H
 #define ABORTCLOSE_IDENTITY_H
 
+#include <stddef.h>
+
 enum ac_alive { AC_DEAD = 0, AC_ALIVE = 1, AC_ALIVE_UNKNOWN = -1 };
+
+/* /proc/PID/stat into buf (NUL-terminated): its length, 0 if unreadable. */
+long ac_id_read_stat(long pid, char *buf, size_t size);
 
 /* Start time of process pid in clock ticks since boot, 0 if unreadable. */
 unsigned long long ac_id_start_time(long pid);
