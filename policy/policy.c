@@ -341,55 +341,54 @@ static bool parse_on_exit(struct slice v, struct parse_ctx *c, struct line *deta
 	return true;
 }
 
+/* The index of v among the NULL-terminated words (case-insensitive), or -1.
+ * The enum-valued variables list their keywords in enum order, so the index
+ * is the value. */
+static int word_index(struct slice v, const char *const words[])
+{
+	for (int i = 0; words[i]; i++)
+		if (slice_is(v, words[i]))
+			return i;
+	return -1;
+}
+
 static bool parse_on_shutdown(struct slice v, struct parse_ctx *c, struct line *detail)
 {
 	(void)detail;
-	if (slice_is(v, "disarm"))
-		c->out->on_shutdown = AC_SHUTDOWN_DISARM;
-	else if (slice_is(v, "keep"))
-		c->out->on_shutdown = AC_SHUTDOWN_KEEP;
-	else
+	int k = word_index(v, (const char *const[]){"disarm", "keep", NULL});
+	if (k < 0)
 		return false;
+	c->out->on_shutdown = (enum ac_on_shutdown)k;
 	return true;
 }
 
 static bool parse_on_close(struct slice v, struct parse_ctx *c, struct line *detail)
 {
 	(void)detail;
-	if (slice_is(v, "fin"))
-		c->out->on_close = AC_CLOSE_FIN;
-	else if (slice_is(v, "rst"))
-		c->out->on_close = AC_CLOSE_RST;
-	else
+	int k = word_index(v, (const char *const[]){"fin", "rst", NULL});
+	if (k < 0)
 		return false;
+	c->out->on_close = (enum ac_on_close)k;
 	return true;
 }
 
 static bool parse_on_unwind(struct slice v, struct parse_ctx *c, struct line *detail)
 {
 	(void)detail;
-	if (slice_is(v, "rst"))
-		c->out->on_unwind = AC_UNWIND_RST;
-	else if (slice_is(v, "fin"))
-		c->out->on_unwind = AC_UNWIND_FIN;
-	else
+	int k = word_index(v, (const char *const[]){"rst", "fin", NULL});
+	if (k < 0)
 		return false;
+	c->out->on_unwind = (enum ac_on_unwind)k;
 	return true;
 }
 
 static bool parse_log_level(struct slice v, struct parse_ctx *c, struct line *detail)
 {
 	(void)detail;
-	if (slice_is(v, "error"))
-		c->out->log_level = AC_LEVEL_ERROR;
-	else if (slice_is(v, "warn"))
-		c->out->log_level = AC_LEVEL_WARN;
-	else if (slice_is(v, "info"))
-		c->out->log_level = AC_LEVEL_INFO;
-	else if (slice_is(v, "debug"))
-		c->out->log_level = AC_LEVEL_DEBUG;
-	else
+	int k = word_index(v, (const char *const[]){"error", "warn", "info", "debug", NULL});
+	if (k < 0)
 		return false;
+	c->out->log_level = (enum ac_log_level)k;
 	return true;
 }
 
