@@ -11,6 +11,7 @@
  * setgid (the loader then ignores LD_PRELOAD); the target is a dynamically
  * linked ELF (has PT_INTERP) or a #! script whose interpreter is one.
  * Raw system calls on stack buffers only (exec may follow vfork-like paths). */
+#include "export.h"
 #include "exec_target.h"
 #include "policy.h"
 #include "real.h"
@@ -84,7 +85,7 @@ static int file_loads_preload(int dirfd, const char *path, int at_flags, int dep
 	}
 	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
 out:
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return result;
 }
 
@@ -118,7 +119,7 @@ const char *ac_exec_search(const char *file, char buf[4096])
 			memcpy(buf + k, file, flen + 1);
 			int saved = errno;
 			bool ok = faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) == 0;
-			errno = saved;
+			AC_ERRNO_RESTORE(saved);
 			if (ok)
 				return buf;
 		}

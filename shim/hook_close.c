@@ -88,7 +88,7 @@ int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
 		peer_len = sizeof peer;
 		if (getpeername(fd, (struct sockaddr *)&peer, &peer_len) != 0)
 			peer_len = 0;
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 	}
 	ac_disarm(fd, e);
 	int r = real_shutdown(fd, how);
@@ -112,7 +112,7 @@ AC_EXPORT int shutdown(int fd, int how)
 static int stream_fd(FILE *fp)
 {
 	int saved = errno, fd = fileno(fp);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return fd;
 }
 
@@ -158,7 +158,7 @@ bool ac_close_range_unshared_only(int flags)
 			tasks += ((struct dirent64 *)(buf + off))->d_name[0] != '.';
 		ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return tasks > 1; /* unknown: one task, release (invariant 1) */
 }
 

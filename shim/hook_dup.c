@@ -51,7 +51,7 @@ static ac_entry implicit_close(int oldfd, int newfd)
 	/* If oldfd is not open, dup2 fails with EBADF and closes nothing. */
 	int saved = errno;
 	bool valid = ac_real_fcntl(oldfd, F_GETFD, 0) >= 0;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	if (valid)
 		ac_release(newfd, e, newfd, newfd, "dup2");
 	return e;
@@ -71,7 +71,7 @@ AC_EXPORT int dup2(int oldfd, int newfd)
 	if (r < 0) {
 		int saved = errno;
 		undo_implicit_close(newfd, old);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return r;
 	}
 	return oldfd == newfd ? r : duplicated(oldfd, r);
@@ -84,7 +84,7 @@ AC_EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (r < 0) {
 		int saved = errno;
 		undo_implicit_close(newfd, old);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return r;
 	}
 	return duplicated(oldfd, r);

@@ -29,7 +29,7 @@ static bool is_cloexec(int fd)
 {
 	int saved = errno;
 	int fl = ac_real_fcntl(fd, F_GETFD, 0);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return fl >= 0 && (fl & FD_CLOEXEC);
 }
 
@@ -92,7 +92,7 @@ static void after_failed_exec(void)
 			ac_set(fd, e & ~AC_F_EXEC_TMP);
 		}
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 AC_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

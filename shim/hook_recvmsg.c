@@ -20,7 +20,7 @@ static long sender_of(int unix_fd)
 	socklen_t len = sizeof cred;
 	int saved = errno;
 	long pid = ac_real_getsockopt(unix_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid : 0;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return pid;
 }
 

@@ -38,7 +38,7 @@ static void note_rights(int unix_fd, const struct msghdr *msg)
 			ac_peer_set(fd, peer);
 		}
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 AC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

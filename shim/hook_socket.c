@@ -80,7 +80,7 @@ AC_EXPORT int listen(int fd, int backlog)
 			 * connection whose handshake completes afterwards. */
 			if (ac_decide(fd, e, AC_F_ACCEPTED, 0) & AC_F_MANAGED)
 				ac_keepalive_apply(fd);
-			errno = saved;
+			AC_ERRNO_RESTORE(saved);
 		}
 		return r;
 	}
@@ -181,7 +181,7 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		 * one is the argument (a non-blocking connect has no peer yet). */
 		int saved = errno;
 		ac_log_fd_peer(AC_LEVEL_DEBUG, fd, event, 0, addr, len);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 	}
 	return r;
 }

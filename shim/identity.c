@@ -1,4 +1,5 @@
 /* identity.c - see identity.h. */
+#include "export.h"
 #include "identity.h"
 #include "fmt.h"
 #include "real.h"
@@ -104,6 +105,6 @@ enum ac_alive ac_id_alive(long pid, unsigned long long start, unsigned long long
 	}
 	r = same_start(pid, start, start_hi, AC_ALIVE_UNKNOWN);
 out:
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return r;
 }

@@ -150,7 +150,7 @@ static void apply(int fd, unsigned want)
 	else if (want)
 		ac_log_fd(AC_LEVEL_DEBUG, fd, "keepalive-set", 0);
 	set_bits(fd, got | prog);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 static unsigned policy_bits(void)
@@ -192,7 +192,7 @@ void ac_keepalive_adopt(int fd)
 		else if ((unsigned)v == p->user_timeout_ms)
 			ours |= KA_UTO;
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	apply(fd, want);
 	set_bits(fd, get_bits(fd) | ours);
 }

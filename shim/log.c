@@ -99,7 +99,7 @@ static int reopen(void)
 	} else {
 		fd = move_high(open_destination());
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return fd;
 }
 
@@ -142,7 +142,7 @@ static void emit(enum ac_log_level level, char *line, char *p, char *end)
 	} else {
 		ac_log_write(fd, line, (size_t)(p - line));
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 bool ac_log_write(int fd, const char *buf, size_t n)
@@ -226,7 +226,7 @@ void ac_log_fd_peer(enum ac_log_level level, int fd, const char *event, long num
 	p = ac_fmt_str(p, end, event);
 	if (num)
 		p = ac_fmt_long(p, end, num);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	emit(level, line, p, end);
 }
 
@@ -281,7 +281,7 @@ void ac_log_init(void)
 		}
 		fd = (int)ac_sys(SYS_fcntl, 2, F_DUPFD_CLOEXEC, LOG_FD_FLOOR, 0, 0, 0);
 		atomic_store(&log_fd, fd >= 0 ? fd : 2);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return;
 	}
 	case AC_LOG_FILE:
@@ -305,7 +305,7 @@ void ac_log_init(void)
 		(void)w;
 	}
 	atomic_store(&log_fd, move_high(fd));
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 /* The program is closing our log fd: reopen at the next line (the CAS keeps
@@ -355,5 +355,5 @@ void ac_stats_print(void)
 	if (fd < 0 || log_is_syslog)
 		fd = 2;
 	ac_log_write(fd, line, (size_t)(p - line));
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }

@@ -83,7 +83,7 @@ bool ac_sandbox_present_at_load(const char **why)
 	 * used, so a filter that let the loader run lets this through too. */
 	long fd = ac_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0, 0);
 	if (fd < 0) {
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		*why = "/proc/self/status cannot be read, so a seccomp filter cannot be ruled out";
 		return true;
 	}
@@ -97,7 +97,7 @@ bool ac_sandbox_present_at_load(const char **why)
 			break;
 	}
 	ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	buf[got] = 0;
 	const char *f = strstr(buf, "\nSeccomp:");
 	if (!f) {
@@ -135,7 +135,7 @@ void ac_sandbox_say_at_load(const char *why)
 		ac_log_write((int)fd, line, (size_t)(p - line));
 	if (fd > 2)
 		ac_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 /* --- a filter about to go in ------------------------------------------------- */
@@ -349,7 +349,7 @@ void ac_sandbox_before(unsigned long op, unsigned long flags, const void *prog, 
 	if (why)
 		step_back(why, via);
 out:
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 /* prctl(2) is variadic; glibc's reads four more unsigned longs. */

@@ -160,7 +160,7 @@ static void *real_fn(void *_Atomic *slot, const char *name, const char *version)
 		return p;
 	int saved = errno;
 	p = next_symbol(name, version);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	atomic_store_explicit(slot, p, memory_order_release);
 	return p;
 }
@@ -183,7 +183,7 @@ static void find_cxx_runtime(void)
 			dlclose(h);
 		}
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	if (p)
 		atomic_store_explicit(&cxa_get_globals, (cxa_get_globals_fn)p, memory_order_release);
 }
@@ -258,7 +258,7 @@ static bool counted_by_runtime(struct _Unwind_Exception *exc, cxa_get_globals_fn
 	int saved = errno;
 	Dl_info a, b;
 	bool same = dladdr(fn, &a) && dladdr((void *)g, &b) && a.dli_fbase == b.dli_fbase;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	remember(same ? counted_cleanup : windowed_cleanup, fn);
 	return same;
 }
