@@ -19,7 +19,7 @@
 
 ac_entry ac_entry_new(ac_entry flags)
 {
-	unsigned ep = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	unsigned ep = ac_epoch_now();
 	return ac_entry_with_epoch(flags, ep);
 }
 
@@ -29,7 +29,7 @@ bool ac_arm(int fd)
 	int saved = errno;
 	bool ok = ac_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close,
 				     sizeof abort_on_close) == 0;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return ok;
 }
 
@@ -41,7 +41,7 @@ void ac_disarm(int fd, ac_entry e)
 		return;
 	int saved = errno;
 	ac_real_setsockopt(fd, SOL_SOCKET, SO_LINGER, &own, sizeof own);
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }
 
 unsigned ac_sockaddr_port(const struct sockaddr *sa, socklen_t len)
@@ -88,7 +88,7 @@ ac_entry ac_classify(int fd, unsigned epoch)
 			e = ac_entry_with_user_linger(e, 1, l.l_linger);
 	}
 out:
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return e;
 }
 
@@ -113,7 +113,7 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 		int saved = errno;
 		int r = role == AC_F_CONNECTED ? getpeername(fd, (struct sockaddr *)&ss, &len)
 					       : getsockname(fd, (struct sockaddr *)&ss, &len);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		if (r == 0)
 			port = ac_sockaddr_port((struct sockaddr *)&ss, len);
 	}
@@ -187,7 +187,7 @@ void ac_adopt_received(int fd, long sender)
 	/* With the sender known, the socket is this process's from now on
 	 * (current epoch) and the sender is the other candidate holder; without
 	 * it, epoch 0: treated like an inherited socket, as before. */
-	unsigned ep = sender > 0 ? atomic_load_explicit(&ac_epoch, memory_order_relaxed) : 0;
+	unsigned ep = sender > 0 ? ac_epoch_now() : 0;
 	adopt(fd, "adopted:received", ep, sender > 0 ? sender : 0);
 }
 
@@ -195,19 +195,19 @@ int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *
 {
 	struct stat me, other;
 	int saved = errno, r = 0;
-	if (fstat(fd, &me) == 0) {
+	if (ac_fstat(fd, &me) == 0) {
 		uint32_t key = (uint32_t)me.st_ino;
 		int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
 		for (int i = 0; i <= max && !r; i++) {
 			if (i == fd || ac_alias_get(i) != key)
 				continue; /* memory only: most fds are ruled out here */
 			ac_entry o = ac_get(i);
-			if ((o & AC_F_ALIASED) && fstat(i, &other) == 0 &&
+			if ((o & AC_F_ALIASED) && ac_fstat(i, &other) == 0 &&
 			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
 				r = visit(i, o, ctx);
 		}
 	}
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return r;
 }
 
@@ -228,7 +228,7 @@ bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
 
 bool ac_maybe_shared(int fd, ac_entry e)
 {
-	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
 	/* A saturated epoch no longer tells old entries from new: search. */
 	return ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX || ac_peer_get(fd) != 0;
 }
@@ -240,9 +240,9 @@ static void record_release(int fd)
 {
 	struct stat st;
 	int saved = errno;
-	if (fstat(fd, &st) == 0)
-		ac_ledger_released((uint32_t)st.st_ino, atomic_load_explicit(&ac_epoch, memory_order_relaxed));
-	errno = saved;
+	if (ac_fstat(fd, &st) == 0)
+		ac_ledger_released((uint32_t)st.st_ino, ac_epoch_now());
+	AC_ERRNO_RESTORE(saved);
 }
 
 void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)

@@ -70,13 +70,13 @@ static int child_killed_by_signal(void)
 	memset(&si, 0, sizeof si);
 	if (ac_sys(SYS_waitid, P_ALL, 0, (long)&si, WEXITED | WNOHANG | WNOWAIT, 0, 0) == 0 &&
 	    si.si_pid != 0 && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)) {
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return si.si_status;
 	}
 	sig = ac_procfd_each_child(ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), child_signal, NULL);
 	if (sig < 0)
 		sig = 0; /* the list cannot be read: only waitid's answer */
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return sig;
 }
 
@@ -102,7 +102,7 @@ void ac_exit_apply(int status)
 	 * closes at the same time must not count on us (holders.c).  Sockets
 	 * left armed are not released: a holder keeps counting on us. */
 	if (disarm)
-		ac_ledger_all_released(atomic_load(&ac_epoch));
+		ac_ledger_all_released(ac_epoch_now());
 	int max = atomic_load(&ac_max_fd);
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);

@@ -1,5 +1,7 @@
 /* fdtable.c - mapping the per-fd state table (see fdtable.h). */
+#include "export.h"
 #include "fdtable.h"
+#include "real.h"
 
 #include <stddef.h>
 #include <sys/mman.h>
@@ -31,9 +33,14 @@ int ac_table_init(void)
 		n = AC_TABLE_MIN;
 
 	/* One mapping for the three arrays: one VMA to copy at each fork
-	 * instead of three (a forking server pays dup_mmap per VMA). */
+	 * instead of three (a forking server pays dup_mmap per VMA).  Not
+	 * MAP_NORESERVE: with the same flags as the anonymous mapping the
+	 * loader made just before (the static TLS block, right above where
+	 * mmap puts this one), the kernel merges the two into one VMA, one less
+	 * for every fork to copy.  (Strict overcommit ignores MAP_NORESERVE
+	 * anyway; the default heuristic mode only counts the size.) */
 	size_t te = (size_t)n * sizeof(ac_entry), ta = (size_t)n * sizeof(uint32_t), tp = (size_t)n * sizeof(int32_t);
-	char *p = mmap(NULL, te + ta + tp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = mmap(NULL, te + ta + tp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	ac_table = (void *)p;
@@ -47,8 +54,8 @@ uint32_t ac_alias_note(int fd)
 {
 	struct stat st;
 	int saved = errno;
-	uint32_t ino = fstat(fd, &st) == 0 ? (uint32_t)st.st_ino : 0;
-	errno = saved;
+	uint32_t ino = ac_fstat(fd, &st) == 0 ? (uint32_t)st.st_ino : 0;
+	AC_ERRNO_RESTORE(saved);
 	ac_alias_set(fd, ino);
 	return ino;
 }

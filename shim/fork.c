@@ -34,18 +34,28 @@
 /* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
 static unsigned bump(void)
 {
-	unsigned e = atomic_load(&ac_epoch);
-	while (e < AC_EPOCH_MAX && !atomic_compare_exchange_weak(&ac_epoch, &e, e + 1))
+	_Atomic unsigned *w = ac_epoch_word;
+	unsigned e = atomic_load(w);
+	while (e < AC_EPOCH_MAX && !atomic_compare_exchange_weak(w, &e, e + 1))
 		;
 	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
 
+/* Move the epoch counter into this process's ledger slot (state.h). */
+void ac_fork_epoch_home(void)
+{
+	_Atomic unsigned *home = ac_ledger_epoch_home();
+	if (home && home != ac_epoch_word) {
+		atomic_store(home, atomic_load(ac_epoch_word));
+		ac_epoch_word = home;
+	}
+}
+
 /* Both of the parent's bumps happen before the fork: F for the fork, F + 1
- * for what the parent makes from now on.  A bump after the fork would write
- * the library's data page once more, a copy-on-write fault at every fork.
- * (An entry another thread makes between this and the fork gets F + 1: the
- * child holds it too but is not in its window - that socket is disarmed by
- * the parent's close: protection lost, never data.) */
+ * for what the parent makes from now on.  (An entry another thread makes
+ * between this and the fork gets F + 1: the child holds it too but is not in
+ * its window - that socket is disarmed by the parent's close: protection
+ * lost, never data.) */
 static void before_fork(void)
 {
 	if (!ac_on())
@@ -58,15 +68,24 @@ static void before_fork(void)
 static void after_fork_parent(void)
 {
 	if (ac_on())
-		ac_ledger_fork_parent(0);
+		ac_ledger_fork_parent();
 }
 
+/* Everything the child writes of its own memory here is in the library's
+ * .data page (one copy-on-write fault): the counter it inherited is the
+ * parent's, in the parent's slot, so the child starts a private one above
+ * it (above every entry it inherited) until it is in its own slot. */
 static void after_fork_child(void)
 {
-	bump(); /* above every entry the child inherited */
-	ac_birth_epoch = atomic_load(&ac_epoch);
-	if (atomic_load_explicit(&ac_active, memory_order_relaxed))
-		ac_ledger_fork_child(ac_birth_epoch);
+	unsigned inherited = atomic_load(ac_epoch_word);
+	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
+	atomic_store(&ac_epoch_private, birth);
+	ac_epoch_word = &ac_epoch_private;
+	ac_birth_epoch = birth;
+	if (atomic_load_explicit(&ac_active, memory_order_relaxed)) {
+		ac_ledger_fork_child(birth);
+		ac_fork_epoch_home();
+	}
 	/* The stats are this process's own: the parent reports what it counted
 	 * before the fork, so the child starts from zero (sums over processes
 	 * stay right; a child that only closes its copies prints nothing). */
@@ -83,40 +102,50 @@ void ac_fork_init(void)
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-/* The parent learns the child's pid here, before the program can close
- * anything: the ledger names the child at once. */
-static pid_t forked(pid_t pid)
+/* The ticket (ledger.c, forks): the child's slot, on this stack. */
+static void fork_begin(struct ac_fork_ticket *t)
 {
-	if (pid > 0)
-		ac_ledger_fork_parent(pid);
-	else if (pid < 0)
-		ac_ledger_fork_failed();
-	return pid;
+	t->kid = 0;
+	t->ours = false;
+	if (ac_on())
+		ac_ledger_fork_begin(t);
+}
+
+static void fork_end(struct ac_fork_ticket *t, pid_t pid)
+{
+	if (pid == 0) {
+		if (atomic_load_explicit(&ac_active, memory_order_relaxed)) {
+			ac_ledger_fork_child_end(t, ac_birth_epoch);
+			ac_fork_epoch_home();
+		}
+	} else if (t->ours || ac_on())
+		ac_ledger_fork_end(t, pid);
 }
 
 AC_EXPORT pid_t fork(void)
 {
-	int saved;
+	struct ac_fork_ticket t;
+	fork_begin(&t);
 	pid_t pid = ac_real_fork();
-	saved = errno;
-	if (pid != 0)
-		forked(pid);
-	errno = saved;
+	int saved = errno;
+	fork_end(&t, pid);
+	AC_ERRNO_RESTORE(saved);
 	return pid;
 }
 
 AC_EXPORT pid_t _Fork(void)
 {
+	struct ac_fork_ticket t;
+	fork_begin(&t);
 	before_fork();
 	pid_t pid = ac_real__Fork();
 	int saved = errno;
 	if (pid == 0)
 		after_fork_child();
-	else {
+	else
 		after_fork_parent();
-		forked(pid);
-	}
-	errno = saved;
+	fork_end(&t, pid);
+	AC_ERRNO_RESTORE(saved);
 	return pid;
 }
 

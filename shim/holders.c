@@ -63,8 +63,6 @@
 struct question {
 	int fd;
 	uint32_t ino;
-	char want[48];
-	size_t wantlen;
 	ac_slot me;
 	long my_pid;
 	int visits;
@@ -90,9 +88,11 @@ static void unknown(struct question *q, const char *why, long pid)
 static enum ac_proc_answer ask_kernel(struct question *q, long pid)
 {
 	const char *why = NULL;
-	enum ac_proc_answer a = ac_procfd_holds(pid, q->fd, q->want, q->wantlen, &why);
+	enum ac_proc_answer a = ac_procfd_holds(q->my_pid, pid, q->fd, q->ino, &why);
 	return a;
 }
+
+static int kernel_child(long pid, void *ctx);
 
 /* Does process s (another one) hold the socket, got at its epoch got_at?
  * Returns its pid, 0 (no), -1 (unknown).  *let_go: its last epoch of holding
@@ -111,11 +111,22 @@ static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsig
 		return 0;
 	}
 	if (v->pid <= 0) {
+		/* Reserved, its pid not written yet: a fork that did not come
+		 * through the fork() wrapper (glibc's own, e.g. forkpty), whose
+		 * child has not run yet.  If it is ours, the kernel knows it:
+		 * ask our children (O(children), for this rare case only). */
+		if (q->me && v->parent == q->me) {
+			int r = ac_procfd_each_child(q->my_pid, kernel_child, q);
+			if (q->found)
+				return q->found;
+			if (r >= 0)
+				return 0;
+		}
 		unknown(q, "child-not-started-", 0);
 		return -1;
 	}
 	const char *why = "fd-table-unreadable-pid-";
-	switch (ac_procfd_holds(v->pid, q->fd, q->want, q->wantlen, &why)) {
+	switch (ac_procfd_holds(q->my_pid, v->pid, q->fd, q->ino, &why)) {
 	case AC_PROC_YES:
 		return v->pid;
 	case AC_PROC_NO:
@@ -313,13 +324,12 @@ int ac_find_other_holder(int fd, ac_entry e)
 	struct stat st;
 	int result = -1;
 	struct question q = {.fd = fd};
-	if (fstat(fd, &st) != 0)
+	if (ac_fstat(fd, &st) != 0)
 		goto out;
 	q.ino = (uint32_t)st.st_ino;
-	q.wantlen = ac_procfd_target(q.want, (unsigned long)st.st_ino);
-	q.my_pid = ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	q.my_pid = ac_ledger_pid();
 	q.me = ac_ledger_self();
-	unsigned ep = ac_entry_epoch(e), cur = atomic_load_explicit(&ac_epoch, memory_order_relaxed);
+	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
 	/* The record first, then the looking: see the top of this file. */
 	ac_ledger_released(q.ino, cur);
 
@@ -378,6 +388,6 @@ int ac_find_other_holder(int fd, ac_entry e)
 	} else
 		result = 0;
 out:
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return result;
 }

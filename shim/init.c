@@ -19,7 +19,8 @@
 struct ac_policy ac_policy;
 _Atomic int ac_active;
 __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
-_Atomic unsigned ac_epoch = 1;
+_Atomic unsigned ac_epoch_private = 1;
+_Atomic unsigned *ac_epoch_word = &ac_epoch_private;
 unsigned ac_birth_epoch = 1;
 
 extern char **environ;
@@ -67,6 +68,7 @@ static void adopt_inherited(void)
 }
 
 void ac_fork_init(void);
+void ac_fork_epoch_home(void);
 void ac_exit_init(void);
 
 __attribute__((constructor(101))) static void ac_init(void)
@@ -79,7 +81,7 @@ __attribute__((constructor(101))) static void ac_init(void)
 	if (msg[0])
 		write_line(msg); /* the one error line, or a warning */
 	if (invalid || !ac_policy.enabled) {
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return; /* pass-through for this process */
 	}
 	/* Before any other call of ours (mmap, getrlimit, pthread_atfork,
@@ -88,19 +90,20 @@ __attribute__((constructor(101))) static void ac_init(void)
 	const char *why;
 	if (ac_sandbox_present_at_load(&why)) {
 		ac_sandbox_say_at_load(why);
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return;
 	}
 	if (ac_table_init() != 0) {
-		errno = saved;
+		AC_ERRNO_RESTORE(saved);
 		return;
 	}
 	ac_log_init();
 	ac_ledger_init();
+	ac_fork_epoch_home();
 	ac_fork_init();
 	ac_exit_init();
 	ac_keepalive_init();
 	atomic_store(&ac_active, 1);
 	adopt_inherited();
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 }

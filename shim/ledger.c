@@ -8,6 +8,7 @@
  * Values read from the ledger are bounds-checked: a corrupt ledger can make
  * the library believe a process holds or released a socket, which holders.c
  * only trusts when the kernel cannot be asked (see there). */
+#include "export.h"
 #include "ledger.h"
 #include "fdtable.h"
 #include "identity.h"
@@ -17,6 +18,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 
 #define LG_PROCS 8192
 #define LG_RELS 16        /* release records in each slot */
@@ -38,6 +40,10 @@ struct lg_proc {
 	_Atomic uint32_t last_fork; /* epoch of its latest fork */
 	_Atomic uint64_t ext_ppid;  /* first slot of a ledger: its parent's pid */
 	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | epoch (ledger.h) */
+	_Atomic uint32_t epoch;     /* its fork epoch counter (state.h) */
+	_Atomic uint32_t ticket_epoch; /* the fork epoch of the ticket's fork */
+	_Atomic uint64_t ticket_owner; /* pthread_self() of the thread in fork(), 0 = none */
+	_Atomic uint64_t ticket_kid;   /* the child reserved for that fork */
 	_Atomic uint64_t rel[LG_RELS]; /* ino << 32 | epoch; 0 = empty */
 };
 
@@ -55,11 +61,17 @@ struct lg_map {
 };
 
 static struct lg_map *lg;
-/* This process's slot; in .data beside the epochs (init.c), so that a
- * forked child's writes touch one page of ours, not two. */
+/* This process's slot; in .data beside ac_epoch_word, ac_epoch_private and
+ * ac_birth_epoch (init.c), the only variables of ours a forked child writes
+ * at once: one copy-on-write fault, not two. */
 static _Atomic ac_slot self __attribute__((section(".data")));
-static __thread ac_slot pending_kid;    /* reserved by this thread's fork */
+/* The child reserved by a fork that did not come through the fork()
+ * wrapper with a ticket (glibc-internal forks, a second thread forking at
+ * the same time): in this thread's TLS, a page the parent then writes after
+ * every such fork (a copy-on-write fault), so only the exceptions use it. */
+static __thread ac_slot pending_kid;
 static __thread unsigned pending_epoch;
+static __thread bool ticket_nested; /* a fork inside a ticketed fork (signal handler) */
 
 static inline uint32_t h_index(ac_slot s) { return (uint32_t)s; }
 static inline uint32_t h_gen(ac_slot s) { return (uint32_t)(s >> 32); }
@@ -88,7 +100,7 @@ static bool id_dead(uint64_t id)
 	long pid = (long)(uint32_t)id;
 	int saved = errno;
 	bool dead = pid > 0 && ac_sys(SYS_kill, pid, 0, 0, 0, 0, 0) != 0 && errno == ESRCH;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	return dead;
 }
 
@@ -119,6 +131,10 @@ static ac_slot claim_slot(void)
 		atomic_store(&p->last_fork, 0);
 		atomic_store(&p->ext_ppid, 0);
 		atomic_store(&p->pnote, 0);
+		atomic_store(&p->epoch, 0);
+		atomic_store(&p->ticket_epoch, 0);
+		atomic_store(&p->ticket_owner, 0);
+		atomic_store(&p->ticket_kid, 0);
 		for (int r = 0; r < LG_RELS; r++)
 			atomic_store(&p->rel[r], 0);
 		atomic_store(&p->state, AC_LS_LIVE);
@@ -181,17 +197,67 @@ static uint64_t kid_word(unsigned born_at, ac_slot c)
 	return (uint64_t)(born_at & AC_EPOCH_MAX) << 44 | (uint64_t)(h_gen(c) & 0xffffff) << 20 | (h_index(c) & 0xfffff);
 }
 
+/* --- forks ---------------------------------------------------------------
+ *
+ * The parent reserves the child's slot before the fork and writes its pid
+ * as fork() returns, so that its own close right after the fork already
+ * finds the child.  The child must learn which slot is its own.  That used
+ * to go through the forking thread's TLS, written at every fork: after the
+ * fork that page is shared copy-on-write with the child, and the next write
+ * costs the parent a fault (about 4 us here, 5 % of a whole fork).  So the
+ * fork() wrapper holds the reservation on its own stack (a "ticket": the
+ * child has its copy of that stack) and tells the atfork prepare handler
+ * about it through this process's slot (shared memory, no fault).  Forks
+ * that do not come through the wrapper (glibc-internal ones), or that meet
+ * another thread's ticket, use the TLS as before. */
+
+static __thread bool wrapper_unticketed; /* in the wrapper, without the ticket */
+
+static uint64_t thread_key(void) { return (uint64_t)pthread_self(); }
+
+/* Does this thread's fork in progress hold this process's ticket? */
+static bool holds_ticket(struct lg_proc *me)
+{
+	return me && !ticket_nested && atomic_load(&me->ticket_owner) == thread_key();
+}
+
+void ac_ledger_fork_begin(struct ac_fork_ticket *t)
+{
+	t->kid = 0;
+	t->ours = false;
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (!me)
+		return;
+	uint64_t none = 0;
+	if (!atomic_compare_exchange_strong(&me->ticket_owner, &none, thread_key())) {
+		/* Another thread's fork, or ours from a signal handler inside it. */
+		if (none == thread_key())
+			ticket_nested = true;
+		wrapper_unticketed = true;
+		return;
+	}
+	t->ours = true;
+	t->kid = claim_slot();
+	atomic_store(&me->ticket_kid, t->kid);
+}
+
 void ac_ledger_fork_prepare(unsigned fork_epoch)
 {
-	pending_kid = 0;
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
 	if (!me)
 		return;
+	bool ticket = holds_ticket(me);
+	ac_slot c = ticket ? atomic_load(&me->ticket_kid) : claim_slot();
+	if (ticket)
+		atomic_store(&me->ticket_epoch, fork_epoch);
+	else {
+		pending_kid = c;
+		pending_epoch = fork_epoch;
+	}
 	atomic_store(&me->forked, 1);
 	atomic_store(&me->last_fork, fork_epoch);
 	struct lg_big *b = own_big(me, s);
-	ac_slot c = claim_slot();
 	struct lg_proc *kid = slot_of(c);
 	if (!kid)
 		return;
@@ -202,8 +268,6 @@ void ac_ledger_fork_prepare(unsigned fork_epoch)
 	atomic_store(&kid->start, ac_id_now_ticks());
 	if (b)
 		atomic_store(&b->kids[fork_epoch % LG_KIDS], kid_word(fork_epoch, c));
-	pending_kid = c;
-	pending_epoch = fork_epoch;
 }
 
 static void set_pid(ac_slot c, long pid)
@@ -215,47 +279,114 @@ static void set_pid(ac_slot c, long pid)
 	atomic_compare_exchange_strong(&p->id, &want, (uint64_t)h_gen(c) << 32 | (uint32_t)pid);
 }
 
-void ac_ledger_fork_parent(long pid)
+/* The fork is over: the child started by now. */
+static void started_by_now(ac_slot c)
 {
-	struct lg_proc *kid = slot_of(pending_kid);
-	if (!kid)
-		return;
-	if (pid > 0)
-		set_pid(pending_kid, pid);
-	else if (atomic_load(&kid->start_hi) == 0) /* the fork is over: the child started by now */
+	struct lg_proc *kid = slot_of(c);
+	if (kid && atomic_load(&kid->start_hi) == 0)
 		atomic_store(&kid->start_hi, ac_id_now_ticks());
 }
 
-void ac_ledger_fork_failed(void)
+/* The fork failed: the reservation made at fork epoch e is taken back. */
+static void unreserve(struct lg_proc *me, ac_slot c, unsigned e)
 {
-	ac_slot c = pending_kid;
-	pending_kid = 0;
-	struct lg_proc *me = slot_of(ac_ledger_self()), *kid = slot_of(c);
+	struct lg_proc *kid = slot_of(c);
 	if (!kid)
 		return;
 	struct lg_big *b = me ? big_of(me) : NULL;
-	if (b) {
-		uint64_t w = kid_word(pending_epoch, c);
-		atomic_compare_exchange_strong(&b->kids[pending_epoch % LG_KIDS], &w, 0);
+	if (b && e) {
+		uint64_t w = kid_word(e, c);
+		atomic_compare_exchange_strong(&b->kids[e % LG_KIDS], &w, 0);
 	}
 	uint64_t id = atomic_load(&kid->id);
 	if ((uint32_t)id == 0)
 		atomic_compare_exchange_strong(&kid->id, &id, 0);
 }
 
-void ac_ledger_fork_child(unsigned birth_epoch)
+void ac_ledger_fork_parent(void)
 {
-	ac_slot c = pending_kid;
-	pending_kid = 0;
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (holds_ticket(me))
+		return; /* the wrapper finishes: ac_ledger_fork_end */
+	started_by_now(pending_kid);
+	if (!wrapper_unticketed && pending_kid)
+		pending_kid = 0; /* a fork outside the wrapper: the child writes its pid */
+}
+
+void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	if (t->ours) {
+		if (pid > 0) {
+			set_pid(t->kid, pid);
+			started_by_now(t->kid);
+		} else if (pid < 0)
+			unreserve(me, t->kid, me ? atomic_load(&me->ticket_epoch) : 0);
+		if (me)
+			atomic_store(&me->ticket_owner, 0);
+		return;
+	}
+	if (pid > 0)
+		set_pid(pending_kid, pid);
+	else if (pid < 0)
+		unreserve(me, pending_kid, pending_epoch);
+	if (pending_kid)
+		pending_kid = 0;
+	if (wrapper_unticketed)
+		wrapper_unticketed = false;
+	if (ticket_nested)
+		ticket_nested = false;
+}
+
+static void child_is(ac_slot c, unsigned birth_epoch)
+{
 	struct lg_proc *p = slot_of(c);
 	if (!p) {
 		atomic_store(&self, 0); /* not in the ledger: others ask the kernel */
 		return;
 	}
-	long pid = own_pid();
 	atomic_store(&p->birth, birth_epoch);
-	set_pid(c, pid);
+	set_pid(c, own_pid());
 	atomic_store(&self, c);
+}
+
+void ac_ledger_fork_child(unsigned birth_epoch)
+{
+	/* This child's copy of the TLS: a reservation there is this fork's
+	 * (pending_kid is cleared in the parent after each use). */
+	ac_slot c = pending_kid;
+	if (c) {
+		pending_kid = 0;
+		child_is(c, birth_epoch);
+		return;
+	}
+	/* The ticket, if any, is on the wrapper's stack: until the wrapper
+	 * returns here (ac_ledger_fork_child_end), this process is not in the
+	 * ledger (its own atfork handlers' closes ask the kernel). */
+	atomic_store(&self, 0);
+}
+
+void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
+{
+	if (t->ours)
+		child_is(t->kid, birth_epoch);
+	if (wrapper_unticketed)
+		wrapper_unticketed = false;
+	if (ticket_nested)
+		ticket_nested = false;
+}
+
+long ac_ledger_pid(void)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	long pid = me ? (long)(uint32_t)atomic_load(&me->id) : 0;
+	return pid > 0 ? pid : own_pid();
+}
+
+_Atomic unsigned *ac_ledger_epoch_home(void)
+{
+	struct lg_proc *me = slot_of(ac_ledger_self());
+	return me ? (_Atomic unsigned *)&me->epoch : NULL;
 }
 
 /* --- release records ---------------------------------------------------- */

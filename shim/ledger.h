@@ -27,6 +27,7 @@
 #ifndef ABORTCLOSE_LEDGER_H
 #define ABORTCLOSE_LEDGER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,13 +48,28 @@ struct ac_lview {
 void ac_ledger_init(void);
 ac_slot ac_ledger_self(void);
 
-/* Fork (fork.c): prepare reserves the child's slot and ring entry at fork
- * epoch F; then parent(0) (atfork parent handler: the fork is over) and
- * parent(pid) or failed() in the parent, child(birth epoch) in the child. */
+/* Fork (fork.c).  The fork() wrapper takes a ticket (the child's slot,
+ * reserved before the fork and kept on the wrapper's stack); prepare
+ * (atfork) names the child at fork epoch F, from the ticket or, for a fork
+ * without one, a reservation of its own; parent() is the atfork parent
+ * handler; end() in the wrapper with fork's result; child() the atfork child
+ * handler and child_end() the wrapper in the child (ticketed forks). */
+struct ac_fork_ticket {
+	ac_slot kid;
+	bool ours;
+};
+void ac_ledger_fork_begin(struct ac_fork_ticket *t);
 void ac_ledger_fork_prepare(unsigned fork_epoch);
-void ac_ledger_fork_parent(long pid);
+void ac_ledger_fork_parent(void);
+void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid);
 void ac_ledger_fork_child(unsigned birth_epoch);
-void ac_ledger_fork_failed(void);
+void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch);
+
+/* This process's pid as its slot records it (no system call), else getpid(). */
+long ac_ledger_pid(void);
+
+/* This process's fork epoch counter in its slot (state.h), NULL if none. */
+_Atomic unsigned *ac_ledger_epoch_home(void);
 
 /* This process let go of socket ino at epoch (release record); adopts it
  * again (record removed); released every socket at epoch (exit); goes

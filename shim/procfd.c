@@ -18,7 +18,8 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-size_t ac_procfd_target(char want[48], unsigned long ino)
+/* want = "socket:[INODE]", as /proc/PID/fd/N reads. */
+static size_t link_target(char want[48], unsigned long ino)
 {
 	char *p = want, *end = want + 47;
 	p = ac_fmt_str(p, end, "socket:[");
@@ -62,13 +63,13 @@ static bool proc_mounted(void)
  * A socket has exactly one struct file (sock_alloc_file), shared by fork,
  * dup and SCM_RIGHTS: same file = same socket.  -1 when it cannot tell
  * (no kcmp, a seccomp filter, EPERM): then /proc answers. */
-static int same_file(long pid, int fd)
+static int same_file(long my_pid, long pid, int fd)
 {
 #ifdef SYS_kcmp
 	static _Atomic int broken;
 	if (atomic_load_explicit(&broken, memory_order_relaxed))
 		return -1;
-	long r = ac_sys(SYS_kcmp, ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0), pid, 0 /* KCMP_FILE */, fd, fd, 0);
+	long r = ac_sys(SYS_kcmp, my_pid, pid, 0 /* KCMP_FILE */, fd, fd, 0);
 	if (r == 0)
 		return 1;
 	if (r > 0 || errno == EBADF)
@@ -76,17 +77,22 @@ static int same_file(long pid, int fd)
 	if (errno == ENOSYS)
 		atomic_store_explicit(&broken, 1, memory_order_relaxed);
 #else
+	(void)my_pid;
 	(void)pid;
 	(void)fd;
 #endif
 	return -1;
 }
 
-enum ac_proc_answer ac_procfd_holds(long pid, int fd, const char *want, size_t wantlen, const char **why)
+/* The fd table of pid through /proc.  Apart from the common case (kcmp)
+ * so that the buffers' stack frame is only made when it is needed: a frame
+ * reaching into a page the close path does not otherwise touch costs a
+ * copy-on-write fault right after a fork. */
+static __attribute__((noinline)) enum ac_proc_answer scan_fd_table(long pid, int fd, unsigned long ino,
+								   const char **why)
 {
-	char path[64], buf[2048];
-	if (fd >= 0 && same_file(pid, fd) == 1)
-		return AC_PROC_YES;
+	char path[64], buf[2048], want[48];
+	size_t wantlen = link_target(want, ino);
 	if (fd >= 0 && link_is(AT_FDCWD, proc_path(path, sizeof path, pid, "/fd/", fd), want, wantlen))
 		return AC_PROC_YES;
 	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd", -1),
@@ -127,6 +133,13 @@ enum ac_proc_answer ac_procfd_holds(long pid, int fd, const char *want, size_t w
 	}
 	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
 	return result;
+}
+
+enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why)
+{
+	if (fd >= 0 && same_file(my_pid, pid, fd) == 1)
+		return AC_PROC_YES;
+	return scan_fd_table(pid, fd, ino, why);
 }
 
 int ac_procfd_each_child(long parent, int (*visit)(long pid, void *ctx), void *ctx)

@@ -16,15 +16,12 @@
 
 enum ac_proc_answer { AC_PROC_NO = 0, AC_PROC_YES = 1, AC_PROC_UNREADABLE = -1 };
 
-/* want = "socket:[INODE]" (ac_procfd_target).  Returns 64 bytes at most. */
-size_t ac_procfd_target(char want[48], unsigned long ino);
-
-/* Does process pid have an fd on want?  The same fd number first (a forked
+/* Does process pid have an fd on socket inode ino (our fd; my_pid: ours)?  The same fd number first (a forked
  * child keeps it), then every fd of the process: O(1) when the number
  * matches, O(fds of pid) otherwise.  A process that does not exist (any
  * more) holds nothing: AC_PROC_NO.  *why: "fd-table-unreadable" (EACCES,
  * EPERM), "no-proc" (no /proc mounted), set only for AC_PROC_UNREADABLE. */
-enum ac_proc_answer ac_procfd_holds(long pid, int fd, const char *want, size_t wantlen, const char **why);
+enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why);
 
 /* Calls visit(child pid, ctx) for each live child of process parent (all its
  * threads; /proc/PID/task/TID/children, CONFIG_PROC_CHILDREN) until visit

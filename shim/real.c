@@ -21,7 +21,7 @@ static void *resolve(void *_Atomic *slot, const char *name)
 	ac_resolving = 1;
 	p = dlsym(RTLD_NEXT, name);
 	ac_resolving = 0;
-	errno = saved;
+	AC_ERRNO_RESTORE(saved);
 	atomic_store_explicit(slot, p, memory_order_release);
 	return p;
 }
@@ -45,6 +45,12 @@ long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 #else
 	return ac_real_syscall(nr, a1, a2, a3, a4, a5, a6);
 #endif
+}
+
+int ac_fstat(int fd, struct stat *st)
+{
+	char empty[1] = {0};
+	return (int)ac_sys(SYS_newfstatat, fd, (long)empty, (long)st, AT_EMPTY_PATH, 0, 0);
 }
 
 #define SLOT(name) static void *_Atomic slot_##name

@@ -52,6 +52,13 @@ __attribute__((noreturn)) void ac_real_quick_exit(int status);
  * result or -1 with errno set. */
 long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
+/* fstat(fd), as glibc makes it (newfstatat(fd, "", st, AT_EMPTY_PATH)), but
+ * with the empty path on our stack: glibc's "" is in a page of its rodata
+ * that a freshly forked child has not mapped yet, and the kernel's read of
+ * it costs that child a page fault in its first close. */
+struct stat;
+int ac_fstat(int fd, struct stat *st);
+
 /* Resolve every symbol now (called from the constructor). */
 void ac_real_resolve_all(void);
 

@@ -25,11 +25,20 @@ extern _Atomic int ac_active;
  * vfork trampoline (vfork.S). */
 extern __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
 
-/* Fork epochs (fork.c).  Entries made at an epoch below ac_epoch existed at a
- * fork, so a child may hold them too; below ac_birth_epoch (or 0) they came
- * from the parent (or from outside), which may still hold them. */
-extern _Atomic unsigned ac_epoch;
+/* Fork epochs (fork.c).  Entries made at an epoch below the current one
+ * existed at a fork, so a child may hold them too; below ac_birth_epoch (or 0)
+ * they came from the parent (or from outside), which may still hold them.
+ * The counter is in this process's ledger slot when it has one (shared
+ * memory: the bumps at every fork then write no page of the process's own,
+ * which would cost a copy-on-write fault per fork), else ac_epoch_private. */
+extern _Atomic unsigned *ac_epoch_word;
+extern _Atomic unsigned ac_epoch_private;
 extern unsigned ac_birth_epoch;
+
+static inline unsigned ac_epoch_now(void)
+{
+	return atomic_load_explicit(ac_epoch_word, memory_order_relaxed);
+}
 
 static inline bool ac_on(void)
 {

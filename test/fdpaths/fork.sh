@@ -52,4 +52,16 @@ fd_server_case daemon-then-close fin $((p + 6)) $B on --case daemon --end close
 # 256 MiB heap is freed before its files: the kernel's exit_mm comes before
 # exit_files), so the parent still holds the socket when the child closes.
 fd_server_case daemon-child-closes-while-parent-exits fin $((p + 7)) $B on --case daemon --how at-once-bigmem --end close
+# The same parent-first pattern through the other ways a child is forked
+# (fd_server.c fork_the_way): _Fork(), forkpty() (glibc's internal fork: the
+# atfork handlers run, the library's fork() wrapper does not), and two
+# threads forking at once, the serving child's fork taking the library's
+# per-process fork ticket first or second (shim/ledger.c, forks).  The
+# parent's close right after the fork must find the child in every case.
+p=24380
+for way in _Fork forkpty concurrent-first concurrent-second; do
+	fd_crash_pair "$way-child-crashes-after-parent-close" $p $B --case fork-parent-first --how "$way"
+	fd_server_case "$way-parent-closes-first-then-child-closes" fin $((p + 2)) $B on --case fork-parent-first --how "$way,close"
+	p=$((p + 3))
+done
 ac_finish

@@ -31,6 +31,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <pthread.h>
+#include <pty.h>
+#include <stdbool.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -460,16 +464,97 @@ static void case_exec_failed(void)
 }
 
 /* fork: two processes hold the connection. */
+/* How fork-parent-first forks (--how WAY[,close]): fork() (default);
+ * _Fork() (no atfork handlers but the library's own); forkpty() (glibc's
+ * internal fork: the atfork handlers run, the fork() wrapper does not);
+ * concurrent-first / concurrent-second: a second thread forks a child that
+ * drops its copy at once, at the same time as the serving child's fork,
+ * which takes the library's per-process fork ticket first or second
+ * (shim/ledger.c, forks).  The overlap is forced: the ticketed fork waits in
+ * an atfork prepare handler (which runs before the library's) until the
+ * other thread has entered fork() too. */
+static volatile int overlap_armed;
+static pthread_t overlap_first; /* the thread that takes the ticket and waits */
+static int overlap_go[2];
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+static void overlap_prepare(void)
+{
+	if (overlap_armed && pthread_equal(pthread_self(), overlap_first))
+		wait_fd(overlap_go[0]);
+}
+static void *overlap_opener(void *arg)
+{
+	(void)arg;
+	sleep_ms(300); /* both threads are inside fork() by now */
+	signal_fd(overlap_go[1]);
+	return NULL;
+}
+static void *overlap_other(void *arg)
+{
+	if (arg)
+		sleep_ms(50); /* after the serving thread took the ticket */
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork (other thread)");
+	if (pid == 0) {
+		close(conn);
+		_exit(0);
+	}
+	wait_child(pid, 0);
+	return NULL;
+}
+/* fork() on this thread while another thread forks too; glibc runs the
+ * prepare handlers without its atfork lock held (register-atfork.c), so
+ * the second fork completes while the first waits in overlap_prepare. */
+static pid_t fork_overlapped(bool serving_first)
+{
+	pthread_t other, opener;
+	CHECK(pipe(overlap_go) == 0, "pipe");
+	CHECK(pthread_atfork(overlap_prepare, NULL, NULL) == 0, "pthread_atfork");
+	overlap_first = serving_first ? pthread_self() : (pthread_t)0;
+	overlap_armed = 1;
+	CHECK(pthread_create(&other, NULL, overlap_other, serving_first ? (void *)1 : NULL) == 0, "pthread_create");
+	if (!serving_first) {
+		overlap_first = other;
+		sleep_ms(50); /* the other thread holds the ticket and waits */
+	}
+	CHECK(pthread_create(&opener, NULL, overlap_opener, NULL) == 0, "pthread_create");
+	pid_t pid = fork();
+	if (pid == 0)
+		return 0;
+	overlap_armed = 0;
+	CHECK(pthread_join(other, NULL) == 0 && pthread_join(opener, NULL) == 0, "pthread_join");
+	return pid;
+}
+static pid_t fork_the_way(void)
+{
+	if (strstr(how, "forkpty")) {
+		int master;
+		pid_t pid = forkpty(&master, NULL, NULL, NULL);
+		return pid;
+	}
+	if (strstr(how, "_Fork"))
+		return _Fork();
+	if (strstr(how, "concurrent-first"))
+		return fork_overlapped(true);
+	if (strstr(how, "concurrent-second"))
+		return fork_overlapped(false);
+	return fork();
+}
 static void case_fork_parent_first(void)
 {
 	int p[2];
 	CHECK(pipe(p) == 0, "pipe");
-	pid_t pid = fork();
+	pid_t pid = fork_the_way();
 	CHECK(pid >= 0, "fork");
 	if (pid == 0) {
 		wait_fd(p[0]); /* the parent has closed its copy */
 		send_all(conn);
-		if (strcmp(how, "close") == 0)
+		if (strstr(how, "close"))
 			CHECK(close(conn) == 0, "child close");
 		crash();
 	}
