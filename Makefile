@@ -74,7 +74,7 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(SHIM_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
-progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(if $(UNIT_SRC),$(B)/unit/run-unit)
+progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(B)/test/setsockopt_counter.so $(if $(UNIT_SRC),$(B)/unit/run-unit)
 
 # What is installed: the library and the helper programs (no libcheck needed).
 tools: $(TOOLS)
@@ -91,6 +91,11 @@ $(B)/test/%: test/unwind/%.cc | $(B)
 $(B)/test/cxx_server_static: test/unwind/cxx_server.cc | $(B)
 	@mkdir -p $(@D)
 	$(CXX) $(CFLAGS) $(CXXWARN) -std=c++17 -static-libstdc++ -o $@ $< -lpthread
+
+# Another preloaded library that wraps setsockopt (test/fdpaths/interposer.sh).
+$(B)/test/setsockopt_counter.so: test/preload/setsockopt_counter.c | $(B)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # A C++ plugin that a C host dlopen()s (test/progs/unwind_plugin_host.c).
 $(B)/test/cxx_plugin.so: test/unwind/plugin/cxx_plugin.cc | $(B)

@@ -17,13 +17,13 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 
-ac_entry ac_entry_new(ac_entry flags)
+AC_HOT ac_entry ac_entry_new(ac_entry flags)
 {
 	unsigned ep = ac_epoch_now();
 	return ac_entry_with_epoch(flags, ep);
 }
 
-bool ac_arm(int fd)
+AC_HOT bool ac_arm(int fd)
 {
 	static const struct linger abort_on_close = {1, 0};
 	int saved = errno;
@@ -33,7 +33,7 @@ bool ac_arm(int fd)
 	return ok;
 }
 
-void ac_disarm(int fd, ac_entry e)
+AC_HOT void ac_disarm(int fd, ac_entry e)
 {
 	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(e)};
 	/* A program that asked for {1,0} itself wants its close to abort. */
@@ -220,13 +220,13 @@ static int outside_range(int other, ac_entry o, void *ctx)
 	return other < skip->lo || other > skip->hi;
 }
 
-bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
+AC_HOT bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
 {
 	struct skip_range skip = {skip_lo, skip_hi};
 	return (e & AC_F_ALIASED) && ac_each_alias(fd, outside_range, &skip);
 }
 
-bool ac_maybe_shared(int fd, ac_entry e)
+AC_HOT bool ac_maybe_shared(int fd, ac_entry e)
 {
 	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
 	/* A saturated epoch no longer tells old entries from new: search. */
@@ -236,7 +236,7 @@ bool ac_maybe_shared(int fd, ac_entry e)
 /* An unarmed TCP socket that may be shared: only the ledger's record that we
  * let go of it (a relative that cannot read our fd table must not take us
  * for a holder). */
-static void record_release(int fd)
+AC_HOT static void record_release(int fd)
 {
 	struct stat st;
 	int saved = errno;
@@ -245,7 +245,7 @@ static void record_release(int fd)
 	AC_ERRNO_RESTORE(saved);
 }
 
-void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
+AC_HOT void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 {
 	/* A listener's linger only matters to the connections it passes on, and
 	 * it may be shared with children that still accept: never disarm it. */

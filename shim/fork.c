@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 /* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
-static unsigned bump(void)
+AC_HOT static unsigned bump(void)
 {
 	_Atomic unsigned *w = ac_epoch_word;
 	unsigned e = atomic_load(w);
@@ -42,7 +42,7 @@ static unsigned bump(void)
 }
 
 /* Move the epoch counter into this process's ledger slot (state.h). */
-void ac_fork_epoch_home(void)
+AC_HOT void ac_fork_epoch_home(void)
 {
 	_Atomic unsigned *home = ac_ledger_epoch_home();
 	if (home && home != ac_epoch_word) {
@@ -56,7 +56,7 @@ void ac_fork_epoch_home(void)
  * between this and the fork gets F + 1: the child holds it too but is not in
  * its window - that socket is disarmed by the parent's close: protection
  * lost, never data.) */
-static void before_fork(void)
+AC_HOT static void before_fork(void)
 {
 	if (!ac_on())
 		return;
@@ -65,7 +65,7 @@ static void before_fork(void)
 	ac_ledger_fork_prepare(f);
 }
 
-static void after_fork_parent(void)
+AC_HOT static void after_fork_parent(void)
 {
 	if (ac_on())
 		ac_ledger_fork_parent();
@@ -75,7 +75,7 @@ static void after_fork_parent(void)
  * .data page (one copy-on-write fault): the counter it inherited is the
  * parent's, in the parent's slot, so the child starts a private one above
  * it (above every entry it inherited) until it is in its own slot. */
-static void after_fork_child(void)
+AC_HOT static void after_fork_child(void)
 {
 	unsigned inherited = atomic_load(ac_epoch_word);
 	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
@@ -103,7 +103,7 @@ void ac_fork_init(void)
 }
 
 /* The ticket (ledger.c, forks): the child's slot, on this stack. */
-static void fork_begin(struct ac_fork_ticket *t)
+AC_HOT static void fork_begin(struct ac_fork_ticket *t)
 {
 	t->kid = 0;
 	t->ours = false;
@@ -111,7 +111,7 @@ static void fork_begin(struct ac_fork_ticket *t)
 		ac_ledger_fork_begin(t);
 }
 
-static void fork_end(struct ac_fork_ticket *t, pid_t pid)
+AC_HOT static void fork_end(struct ac_fork_ticket *t, pid_t pid)
 {
 	if (pid == 0) {
 		if (atomic_load_explicit(&ac_active, memory_order_relaxed)) {
@@ -122,7 +122,7 @@ static void fork_end(struct ac_fork_ticket *t, pid_t pid)
 		ac_ledger_fork_end(t, pid);
 }
 
-AC_EXPORT pid_t fork(void)
+AC_HOT AC_EXPORT pid_t fork(void)
 {
 	struct ac_fork_ticket t;
 	fork_begin(&t);
@@ -133,7 +133,7 @@ AC_EXPORT pid_t fork(void)
 	return pid;
 }
 
-AC_EXPORT pid_t _Fork(void)
+AC_HOT AC_EXPORT pid_t _Fork(void)
 {
 	struct ac_fork_ticket t;
 	fork_begin(&t);

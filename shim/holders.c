@@ -76,7 +76,7 @@ struct question {
 	long why_pid;
 };
 
-static void unknown(struct question *q, const char *why, long pid)
+AC_HOT static void unknown(struct question *q, const char *why, long pid)
 {
 	if (!q->why) {
 		q->why = why;
@@ -97,7 +97,7 @@ static int kernel_child(long pid, void *ctx);
 /* Does process s (another one) hold the socket, got at its epoch got_at?
  * Returns its pid, 0 (no), -1 (unknown).  *let_go: its last epoch of holding
  * (the release record's, the exit's, or AC_EPOCH_MAX: maybe still now). */
-static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsigned got_at, unsigned *let_go)
+AC_HOT static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsigned got_at, unsigned *let_go)
 {
 	bool complete;
 	unsigned rel = ac_ledger_release_epoch(s, q->ino, got_at, &complete);
@@ -179,7 +179,7 @@ struct walk {
 
 static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth);
 
-static int visit_child(ac_slot c, unsigned born_at, void *ctx)
+AC_HOT static int visit_child(ac_slot c, unsigned born_at, void *ctx)
 {
 	struct walk *w = ctx;
 	struct ac_lview v;
@@ -198,7 +198,7 @@ static int visit_child(ac_slot c, unsigned born_at, void *ctx)
 
 /* Look at process s, which got the socket at epoch got_at, and at the
  * children it forked while it held it.  Returns 1 when a holder was found. */
-static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
+AC_HOT static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
 {
 	struct ac_lview v;
 	if (++q->visits > MAX_VISITS) {
@@ -244,7 +244,7 @@ static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
 	return 0;
 }
 
-static int any_child(ac_slot c, unsigned born_at, void *ctx)
+AC_HOT static int any_child(ac_slot c, unsigned born_at, void *ctx)
 {
 	(void)c;
 	(void)born_at;
@@ -254,7 +254,7 @@ static int any_child(ac_slot c, unsigned born_at, void *ctx)
 
 /* We let go of the socket at epoch now and our child found_slot holds it:
  * if no other child of ours was born while we held it, tell it so. */
-static void note_to_child(struct question *q, unsigned ep, unsigned now)
+AC_HOT static void note_to_child(struct question *q, unsigned ep, unsigned now)
 {
 	if (!q->found_slot || q->found_born <= ep ||
 	    ac_ledger_each_child(q->me, ep, q->found_born - 1, any_child, NULL) != 0)
@@ -285,7 +285,7 @@ static void outside(struct question *q, long ppid)
 }
 
 /* The SCM_RIGHTS peer (receiver of what we sent, sender of what we got). */
-static void peer(struct question *q, long pid)
+AC_HOT static void peer(struct question *q, long pid)
 {
 	if (q->found || pid == 0)
 		return;
@@ -318,7 +318,7 @@ static void peer(struct question *q, long pid)
 	}
 }
 
-int ac_find_other_holder(int fd, ac_entry e)
+AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 {
 	int saved = errno;
 	struct stat st;

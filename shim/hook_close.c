@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-void ac_close_prepare(int fd, const char *why)
+AC_HOT void ac_close_prepare(int fd, const char *why)
 {
 	if (!ac_on())
 		return;
@@ -60,7 +60,7 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 	ac_log_range_closing(first, range_last);
 }
 
-AC_EXPORT int close(int fd)
+AC_HOT AC_EXPORT int close(int fd)
 {
 	ac_close_prepare(fd, "close");
 	int r = ac_real_close(fd);

@@ -19,6 +19,7 @@
 struct ac_policy ac_policy;
 _Atomic int ac_active;
 __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
+long ac_errno_offset;
 _Atomic unsigned ac_epoch_private = 1;
 _Atomic unsigned *ac_epoch_word = &ac_epoch_private;
 unsigned ac_birth_epoch = 1;
@@ -73,6 +74,7 @@ void ac_exit_init(void);
 
 __attribute__((constructor(101))) static void ac_init(void)
 {
+	ac_errno_offset = (long)((char *)__errno_location() - (char *)__builtin_thread_pointer());
 	int saved = errno;
 	char msg[AC_MSG_MAX];
 

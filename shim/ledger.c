@@ -77,7 +77,7 @@ static inline uint32_t h_index(ac_slot s) { return (uint32_t)s; }
 static inline uint32_t h_gen(ac_slot s) { return (uint32_t)(s >> 32); }
 static inline ac_slot handle(uint32_t index1, uint32_t gen) { return (ac_slot)gen << 32 | index1; }
 
-static struct lg_proc *slot_of(ac_slot s)
+AC_HOT static struct lg_proc *slot_of(ac_slot s)
 {
 	uint32_t i = h_index(s);
 	if (!lg || i == 0 || i > LG_PROCS)
@@ -86,13 +86,13 @@ static struct lg_proc *slot_of(ac_slot s)
 	return (uint32_t)(atomic_load(&p->id) >> 32) == h_gen(s) ? p : NULL;
 }
 
-static struct lg_big *big_of(struct lg_proc *p)
+AC_HOT static struct lg_big *big_of(struct lg_proc *p)
 {
 	uint32_t b = atomic_load(&p->big);
 	return b >= 1 && b <= LG_BIG ? &lg->big[b - 1] : NULL;
 }
 
-static long own_pid(void) { return ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+AC_HOT static long own_pid(void) { return ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
 /* A slot (or table) whose process is gone may be taken again. */
 static bool id_dead(uint64_t id)
@@ -106,7 +106,7 @@ static bool id_dead(uint64_t id)
 
 /* Take a free slot (or one of a dead process) for a new process: pid 0
  * (reserved) until the child writes its pid. */
-static ac_slot claim_slot(void)
+AC_HOT static ac_slot claim_slot(void)
 {
 	for (int n = 0; n < LG_CLAIM_PROBES; n++) {
 		uint32_t i = atomic_fetch_add(&lg->cursor, 1) % LG_PROCS;
@@ -163,11 +163,11 @@ void ac_ledger_init(void)
 	atomic_store(&self, s);
 }
 
-ac_slot ac_ledger_self(void) { return atomic_load(&self); }
+AC_HOT ac_slot ac_ledger_self(void) { return atomic_load(&self); }
 
 /* This process's big table, claimed on first need (a free one or one whose
  * owner is gone); NULL when all are taken. */
-static struct lg_big *own_big(struct lg_proc *me, ac_slot s)
+AC_HOT static struct lg_big *own_big(struct lg_proc *me, ac_slot s)
 {
 	struct lg_big *b = big_of(me);
 	if (b || !lg)
@@ -192,7 +192,7 @@ static struct lg_big *own_big(struct lg_proc *me, ac_slot s)
 	return NULL;
 }
 
-static uint64_t kid_word(unsigned born_at, ac_slot c)
+AC_HOT static uint64_t kid_word(unsigned born_at, ac_slot c)
 {
 	return (uint64_t)(born_at & AC_EPOCH_MAX) << 44 | (uint64_t)(h_gen(c) & 0xffffff) << 20 | (h_index(c) & 0xfffff);
 }
@@ -213,15 +213,15 @@ static uint64_t kid_word(unsigned born_at, ac_slot c)
 
 static __thread bool wrapper_unticketed; /* in the wrapper, without the ticket */
 
-static uint64_t thread_key(void) { return (uint64_t)pthread_self(); }
+AC_HOT static uint64_t thread_key(void) { return (uint64_t)pthread_self(); }
 
 /* Does this thread's fork in progress hold this process's ticket? */
-static bool holds_ticket(struct lg_proc *me)
+AC_HOT static bool holds_ticket(struct lg_proc *me)
 {
 	return me && !ticket_nested && atomic_load(&me->ticket_owner) == thread_key();
 }
 
-void ac_ledger_fork_begin(struct ac_fork_ticket *t)
+AC_HOT void ac_ledger_fork_begin(struct ac_fork_ticket *t)
 {
 	t->kid = 0;
 	t->ours = false;
@@ -241,7 +241,7 @@ void ac_ledger_fork_begin(struct ac_fork_ticket *t)
 	atomic_store(&me->ticket_kid, t->kid);
 }
 
-void ac_ledger_fork_prepare(unsigned fork_epoch)
+AC_HOT void ac_ledger_fork_prepare(unsigned fork_epoch)
 {
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
@@ -270,7 +270,7 @@ void ac_ledger_fork_prepare(unsigned fork_epoch)
 		atomic_store(&b->kids[fork_epoch % LG_KIDS], kid_word(fork_epoch, c));
 }
 
-static void set_pid(ac_slot c, long pid)
+AC_HOT static void set_pid(ac_slot c, long pid)
 {
 	struct lg_proc *p = slot_of(c);
 	if (!p)
@@ -280,7 +280,7 @@ static void set_pid(ac_slot c, long pid)
 }
 
 /* The fork is over: the child started by now. */
-static void started_by_now(ac_slot c)
+AC_HOT static void started_by_now(ac_slot c)
 {
 	struct lg_proc *kid = slot_of(c);
 	if (kid && atomic_load(&kid->start_hi) == 0)
@@ -303,7 +303,7 @@ static void unreserve(struct lg_proc *me, ac_slot c, unsigned e)
 		atomic_compare_exchange_strong(&kid->id, &id, 0);
 }
 
-void ac_ledger_fork_parent(void)
+AC_HOT void ac_ledger_fork_parent(void)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	if (holds_ticket(me))
@@ -313,7 +313,7 @@ void ac_ledger_fork_parent(void)
 		pending_kid = 0; /* a fork outside the wrapper: the child writes its pid */
 }
 
-void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
+AC_HOT void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	if (t->ours) {
@@ -338,7 +338,7 @@ void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 		ticket_nested = false;
 }
 
-static void child_is(ac_slot c, unsigned birth_epoch)
+AC_HOT static void child_is(ac_slot c, unsigned birth_epoch)
 {
 	struct lg_proc *p = slot_of(c);
 	if (!p) {
@@ -350,7 +350,7 @@ static void child_is(ac_slot c, unsigned birth_epoch)
 	atomic_store(&self, c);
 }
 
-void ac_ledger_fork_child(unsigned birth_epoch)
+AC_HOT void ac_ledger_fork_child(unsigned birth_epoch)
 {
 	/* This child's copy of the TLS: a reservation there is this fork's
 	 * (pending_kid is cleared in the parent after each use). */
@@ -366,7 +366,7 @@ void ac_ledger_fork_child(unsigned birth_epoch)
 	atomic_store(&self, 0);
 }
 
-void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
+AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
 {
 	if (t->ours)
 		child_is(t->kid, birth_epoch);
@@ -376,14 +376,14 @@ void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
 		ticket_nested = false;
 }
 
-long ac_ledger_pid(void)
+AC_HOT long ac_ledger_pid(void)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	long pid = me ? (long)(uint32_t)atomic_load(&me->id) : 0;
 	return pid > 0 ? pid : own_pid();
 }
 
-_Atomic unsigned *ac_ledger_epoch_home(void)
+AC_HOT _Atomic unsigned *ac_ledger_epoch_home(void)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	return me ? (_Atomic unsigned *)&me->epoch : NULL;
@@ -391,12 +391,12 @@ _Atomic unsigned *ac_ledger_epoch_home(void)
 
 /* --- release records ---------------------------------------------------- */
 
-static unsigned rec_epoch(uint64_t w) { return (unsigned)(uint32_t)w; }
-static uint32_t rec_ino(uint64_t w) { return (uint32_t)(w >> 32); }
+AC_HOT static unsigned rec_epoch(uint64_t w) { return (unsigned)(uint32_t)w; }
+AC_HOT static uint32_t rec_ino(uint64_t w) { return (uint32_t)(w >> 32); }
 
 /* Put (ino, epoch) into table t of n entries, probing from start; when the
  * window is full the oldest record is dropped and *lost raised. */
-static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino, unsigned epoch,
+AC_HOT static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino, unsigned epoch,
 		_Atomic uint32_t *lost)
 {
 	uint64_t w = (uint64_t)ino << 32 | epoch;
@@ -421,9 +421,9 @@ static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe,
 	return true;
 }
 
-static unsigned hash(uint32_t ino) { return (ino * 2654435761u) >> 8; }
+AC_HOT static unsigned hash(uint32_t ino) { return (ino * 2654435761u) >> 8; }
 
-void ac_ledger_released(uint32_t ino, unsigned epoch)
+AC_HOT void ac_ledger_released(uint32_t ino, unsigned epoch)
 {
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
@@ -484,7 +484,7 @@ void ac_ledger_exec(bool going)
 
 /* --- reading ------------------------------------------------------------ */
 
-bool ac_ledger_read(ac_slot s, struct ac_lview *v)
+AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 {
 	struct lg_proc *p = slot_of(s);
 	if (!p)
@@ -504,7 +504,7 @@ bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 	return atomic_load(&p->id) == id; /* not reused meanwhile */
 }
 
-static unsigned lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
+AC_HOT static unsigned lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
 {
 	for (unsigned k = 0; k < probe; k++) {
 		uint64_t w = atomic_load(&t[(start + k) % n]);
@@ -514,7 +514,7 @@ static unsigned lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned
 	return 0;
 }
 
-unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete)
+AC_HOT unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	struct lg_proc *p = slot_of(s);
@@ -531,7 +531,7 @@ unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *
 	return ep;
 }
 
-int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
+AC_HOT int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
 			 void *ctx)
 {
 	struct lg_proc *p = slot_of(s);
@@ -578,14 +578,14 @@ int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_sl
 	return incomplete;
 }
 
-void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch)
+AC_HOT void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch)
 {
 	struct lg_proc *p = slot_of(c);
 	if (p && ino)
 		atomic_store(&p->pnote, (uint64_t)ino << 32 | epoch);
 }
 
-unsigned ac_ledger_note_from_parent(uint32_t ino)
+AC_HOT unsigned ac_ledger_note_from_parent(uint32_t ino)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	struct lg_proc *p = slot_of(ac_ledger_self());

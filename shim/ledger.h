@@ -15,7 +15,10 @@
  *   reports), and release records "I let go of socket INODE at my epoch X",
  *   written by the library before it looks for other holders (so the record
  *   also breaks the tie of two holders closing at once) and never removed
- *   but by a new adoption of the same inode.
+ *   but by a new adoption of the same inode.  Also the process's fork epoch
+ *   counter (state.h) and its fork ticket (ledger.c, forks): what changes at
+ *   every fork is here, in shared memory, so that a fork costs the parent no
+ *   copy-on-write fault of the library's own pages.
  * Per forking process (a "big table" claimed at its first fork): a ring of its
  * children indexed by fork epoch (each fork has its own epoch: O(1) to find
  * the children born in an epoch window), and room for many release records.

@@ -1,5 +1,6 @@
 /* procfd.c - see procfd.h.  Raw system calls on stack buffers only: no
  * malloc, no lock, no stdio (the close path, exit handlers). */
+#include "export.h"
 #include "procfd.h"
 #include "fmt.h"
 #include "real.h"
@@ -63,7 +64,7 @@ static bool proc_mounted(void)
  * A socket has exactly one struct file (sock_alloc_file), shared by fork,
  * dup and SCM_RIGHTS: same file = same socket.  -1 when it cannot tell
  * (no kcmp, a seccomp filter, EPERM): then /proc answers. */
-static int same_file(long my_pid, long pid, int fd)
+AC_HOT static int same_file(long my_pid, long pid, int fd)
 {
 #ifdef SYS_kcmp
 	static _Atomic int broken;
@@ -135,7 +136,7 @@ static __attribute__((noinline)) enum ac_proc_answer scan_fd_table(long pid, int
 	return result;
 }
 
-enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why)
+AC_HOT enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why)
 {
 	if (fd >= 0 && same_file(my_pid, pid, fd) == 1)
 		return AC_PROC_YES;

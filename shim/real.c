@@ -6,13 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /* Set on this thread while dlsym runs: nested calls use raw system calls. */
 static __thread int ac_resolving;
 
-static void *resolve(void *_Atomic *slot, const char *name)
+AC_HOT static void *resolve(void *_Atomic *slot, const char *name)
 {
 	void *p = atomic_load_explicit(slot, memory_order_acquire);
 	if (AC_LIKELY(p != NULL) || ac_resolving)
@@ -26,7 +27,7 @@ static void *resolve(void *_Atomic *slot, const char *name)
 	return p;
 }
 
-long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+AC_HOT long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 #if defined(__x86_64__)
 	long ret;
@@ -47,7 +48,7 @@ long ac_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 #endif
 }
 
-int ac_fstat(int fd, struct stat *st)
+AC_HOT int ac_fstat(int fd, struct stat *st)
 {
 	char empty[1] = {0};
 	return (int)ac_sys(SYS_newfstatat, fd, (long)empty, (long)st, AT_EMPTY_PATH, 0, 0);
@@ -98,12 +99,24 @@ typedef void (*exit_fn)(int);
 
 int ac_real_socket(int d, int t, int p) { CALL_OR_SYS(socket, socket_fn, SYS_socket, d, t, p); }
 int ac_real_listen(int fd, int b) { CALL_OR_SYS(listen, int_int_fn, SYS_listen, fd, b); }
-int ac_real_accept(int fd, struct sockaddr *a, socklen_t *l) { CALL_OR_SYS(accept, accept_fn, SYS_accept, fd, a, l); }
-int ac_real_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { CALL_OR_SYS(accept4, accept4_fn, SYS_accept4, fd, a, l, f); }
+AC_HOT int ac_real_accept(int fd, struct sockaddr *a, socklen_t *l) { CALL_OR_SYS(accept, accept_fn, SYS_accept, fd, a, l); }
+AC_HOT int ac_real_accept4(int fd, struct sockaddr *a, socklen_t *l, int f) { CALL_OR_SYS(accept4, accept4_fn, SYS_accept4, fd, a, l, f); }
 int ac_real_connect(int fd, const struct sockaddr *a, socklen_t l) { CALL_OR_SYS(connect, connect_fn, SYS_connect, fd, a, l); }
-int ac_real_close(int fd) { CALL_OR_SYS(close, int_fn, SYS_close, fd); }
+AC_HOT int ac_real_close(int fd) { CALL_OR_SYS(close, int_fn, SYS_close, fd); }
 int ac_real_shutdown(int fd, int how) { CALL_OR_SYS(shutdown, int_int_fn, SYS_shutdown, fd, how); }
-int ac_real_setsockopt(int fd, int lv, int n, const void *v, socklen_t l) { CALL_OR_SYS(setsockopt, setsockopt_fn, SYS_setsockopt, fd, lv, n, v, l); }
+/* When the next setsockopt is libc's own (no other preloaded library in
+ * between, such as cwrap's socket_wrapper), the system call itself: glibc's
+ * setsockopt is nothing more (sysdeps/unix/sysv/linux/setsockopt.c), and its
+ * text page is one a freshly forked child has not mapped yet - a page fault
+ * in the child's first disarm. */
+static bool setsockopt_is_libc;
+
+AC_HOT int ac_real_setsockopt(int fd, int lv, int n, const void *v, socklen_t l)
+{
+	if (AC_LIKELY(setsockopt_is_libc))
+		return (int)ac_sys(SYS_setsockopt, fd, lv, n, (long)v, l, 0);
+	CALL_OR_SYS(setsockopt, setsockopt_fn, SYS_setsockopt, fd, lv, n, v, l);
+}
 int ac_real_getsockopt(int fd, int lv, int n, void *v, socklen_t *l) { CALL_OR_SYS(getsockopt, getsockopt_fn, SYS_getsockopt, fd, lv, n, v, l); }
 int ac_real_dup(int fd) { CALL_OR_SYS(dup, int_fn, SYS_dup, fd); }
 int ac_real_dup2(int fd, int fd2)
@@ -133,7 +146,7 @@ int ac_real_execvp(const char *f, char *const a[]) { return REAL(execvp, execvp_
 int ac_real_execvpe(const char *f, char *const a[], char *const e[]) { return REAL(execvpe, execve_fn)(f, a, e); }
 int ac_real_fexecve(int fd, char *const a[], char *const e[]) { return REAL(fexecve, fexecve_fn)(fd, a, e); }
 pid_t ac_real__Fork(void) { return REAL(_Fork, fork_fn)(); }
-pid_t ac_real_fork(void) { return REAL(fork, fork_fn)(); }
+AC_HOT pid_t ac_real_fork(void) { return REAL(fork, fork_fn)(); }
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned, int);
 ssize_t ac_real_sendmsg(int fd, const struct msghdr *m, int f) { CALL_OR_SYS(sendmsg, sendmsg_fn, SYS_sendmsg, fd, m, f); }
@@ -181,4 +194,8 @@ void ac_real_resolve_all(void)
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		resolve(all[i].slot, all[i].name);
+	/* libc's: the same object as getpid, which nothing of ours wraps. */
+	Dl_info a, b;
+	void *next = atomic_load(&slot_setsockopt);
+	setsockopt_is_libc = next && dladdr(next, &a) && dladdr((void *)&getpid, &b) && a.dli_fbase == b.dli_fbase;
 }
