@@ -37,6 +37,9 @@ if [ ! -x "$BIN/bench_fork" ] || [ bench/fork.c -nt "$BIN/bench_fork" ] || [ ben
 	${CC:-gcc} -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes -std=gnu11 \
 		-D_GNU_SOURCE -o "$BIN/bench_fork" bench/fork.c || { echo "bench: cannot build bench/fork.c" >&2; exit 1; }
 fi
+if [ ! -x "$BIN/faultcost" ] || [ bench/faultcost.c -nt "$BIN/faultcost" ]; then
+	${CC:-gcc} -O2 -Wall -Wextra -Werror -o "$BIN/faultcost" bench/faultcost.c || { echo "bench: cannot build bench/faultcost.c" >&2; exit 1; }
+fi
 if [ ! -f "$BIN/empty_preload.so" ] || [ bench/empty_preload.c -nt "$BIN/empty_preload.so" ]; then
 	${CC:-gcc} -O2 -fPIC -shared -o "$BIN/empty_preload.so" bench/empty_preload.c ||
 		{ echo "bench: cannot build bench/empty_preload.c" >&2; exit 1; }
@@ -104,4 +107,6 @@ for n in $NS; do
 done
 printf '{"m": %s, "rounds": %s, "rows": [%s]}\n' "$M" "$ROUNDS" "$ROWS" >"$JSON"
 echo "   (flat in N = the holder search does not grow with the number of children; goal x1.1 at N=1000)"
+echo "   what a page fault costs here (bench/faultcost.c; the library's share per fork is in page faults):"
+"$BIN/faultcost"
 echo "   wrote $JSON"

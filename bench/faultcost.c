@@ -1,0 +1,60 @@
+/* faultcost.c - what the fork rows' page faults cost on this machine
+ * (bench/fork-rows.sh prints it): a system call (getpid), a copy-on-write
+ * fault after fork, a minor fault on a page of a shared mapping the child
+ * inherited (fork does not copy those page tables), a first touch of a new
+ * shared page.  Means over 2,000 pages each. */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGES 2000L
+#define PG 4096L
+
+static int64_t now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* In a child: ns per page to write every page of p. */
+static void child_writes(const char *what, char *p)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		int64_t t = now();
+		for (long i = 0; i < PAGES; i++)
+			p[i * PG] = 2;
+		printf("   %-34s %6.0f ns\n", what, (double)(now() - t) / PAGES);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+}
+
+int main(void)
+{
+	int64_t t = now();
+	for (int i = 0; i < 200000; i++)
+		syscall(SYS_getpid);
+	printf("   %-34s %6.0f ns\n", "system call (getpid)", (double)(now() - t) / 200000);
+	fflush(stdout);
+	char *priv = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *shared = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *fresh = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (priv == MAP_FAILED || shared == MAP_FAILED || fresh == MAP_FAILED)
+		return 1;
+	for (long i = 0; i < PAGES; i++)
+		priv[i * PG] = shared[i * PG] = 1;
+	child_writes("copy-on-write fault after fork", priv);
+	child_writes("shared page, first touch in child", shared);
+	t = now();
+	for (long i = 0; i < PAGES; i++)
+		fresh[i * PG] = 1;
+	printf("   %-34s %6.0f ns\n", "new shared page", (double)(now() - t) / PAGES);
+	return 0;
+}
