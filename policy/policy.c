@@ -40,6 +40,10 @@
 #define VALUE_SHOWN 64
 #define NAME_SHOWN 48
 #define ITEM_SHOWN 16
+/* ON_EXIT's status items: its "expected" text is the longest, and the value
+ * is quoted too; with 16 bytes the worst line was 527 characters (found by
+ * the fuzzer; test_messages.c worst_case_lines_fit). */
+#define ITEM_SHOWN_EXIT 8
 
 #define PORT_MAX 65535u
 
@@ -312,7 +316,7 @@ static bool parse_exit_statuses(struct slice list, uint64_t ok[4], struct line *
 		continue;
 junk:
 		put_str(detail, "not a status or range: '");
-		put_escaped(detail, item.p, item.n, ITEM_SHOWN);
+		put_escaped(detail, item.p, item.n, ITEM_SHOWN_EXIT);
 		put_str(detail, "'");
 		return false;
 	}

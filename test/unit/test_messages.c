@@ -125,7 +125,17 @@ START_TEST(worst_case_lines_fit)
 	memcpy(name, "ABORTCLOSE", 10);
 	memset(name + 10, '\x01', 180);
 	strcpy(name + 190, "=1");
-	char *entries[] = { ports, ports2, log, name };
+	/* ON_EXIT=status:LIST with a junk item: the value and the item are both
+	 * shown escaped, and its "expected" text is the longest (found by the
+	 * fuzzer: 527 characters, cut, before ITEM_SHOWN_EXIT). */
+	char *exits = malloc(300);
+	char *x = exits + sprintf(exits, "ABORTCLOSE_ON_EXIT=\r");
+	x += sprintf(x, "%.*s", 120, "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+		     "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+		     "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+		     "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t");
+	sprintf(x, "\r\rstatus:5\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\r\rstatus:525-0\r,\rd\x01");
+	char *entries[] = { ports, ports2, log, name, exits };
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
 		struct result *r = parse1(entries[i]);
 
@@ -138,6 +148,7 @@ START_TEST(worst_case_lines_fit)
 	free(ports2);
 	free(log);
 	free(name);
+	free(exits);
 }
 END_TEST
 
