@@ -98,12 +98,15 @@ port=$((port + 1))
 # then only come from the library's arming, never from the kernel's rule
 # for unread data at close (RFC 2525).  Once no sshd process of the test
 # user is left (monitor gone), the client reads on.
-# kill_case NAME EXPECT VAR=VAL...
-kill_case() {
+# kill_attempt NAME EXPECT VAR=VAL...: one try on $port; sets KILL_WHY (empty:
+# passed), KILL_OK (the pass text) and KILL_UNREAD (1: the server's RST came
+# with client data it had not read, see kill_case).
+kill_attempt() {
 	local name=$1 expect=$2
 	shift 2
+	KILL_WHY="" KILL_OK="" KILL_UNREAD=0
 	if ! sshd_start "$port" "$@"; then
-		fail "$name" "sshd did not listen"
+		KILL_WHY="sshd did not listen"
 		return
 	fi
 	local d="$AC_TMP/$name" cpid spid i=0 st
@@ -128,7 +131,7 @@ kill_case() {
 	if [ -n "$spid" ] && grep -q "sshd: $SSHD_USER" "/proc/$spid/cmdline" 2>/dev/null; then
 		kill -KILL "$spid"
 	else
-		fail "$name" "no session process (SPID=$spid)"
+		KILL_WHY="no session process (SPID=$spid)"
 	fi
 	i=0
 	while pgrep -f "^sshd: $SSHD_USER" >/dev/null && [ "$i" -lt 500 ]; do
@@ -162,13 +165,49 @@ kill_case() {
 		! grep -q "ECONNRESET" "$d/strace" || why="${why:+$why; }a read() of ssh failed with ECONNRESET"
 		;;
 	esac
+	[ "$first" = R ] && unread_data_reset "$port" && KILL_UNREAD=1
 	if [ -n "$why" ]; then
-		fail "$name" "$why [wire: $(wire_summary "$port")]"
-	else
-		pass "$name ($expect: RST=$rst FIN=$fin first=$first, ssh status $st)"
+		KILL_WHY="${KILL_WHY:+$KILL_WHY; }$why [wire: $(wire_summary "$port")]"
+	elif [ -z "$KILL_WHY" ]; then
+		KILL_OK="$name ($expect: RST=$rst FIN=$fin first=$first, ssh status $st)"
 	fi
 	sshd_stop
 	port=$((port + 1))
+}
+
+# unread_data_reset PORT: did the server's RST acknowledge client bytes that
+# no earlier segment of the server had (the client's window adjust arrived
+# while the monitor was exiting)?  Closing a socket with unread data makes
+# the kernel itself answer with RST (RFC 2525, tcp_close "data was lost"),
+# with or without the library.
+unread_data_reset() {
+	tcpdump -r "$AC_CAP_FILE" -nn "tcp and src port $1" 2>/dev/null | awk '
+		/Flags \[R/ { for (i = 1; i <= NF; i++) if ($i == "ack") { gsub(",", "", $(i + 1)); rst = $(i + 1) } exit }
+		{ for (i = 1; i <= NF; i++) if ($i == "ack") { gsub(",", "", $(i + 1)); last = $(i + 1) } }
+		END { exit !(rst != "" && last != "" && rst + 0 > last + 0) }'
+}
+
+# kill_case NAME EXPECT VAR=VAL...: kill_attempt, and for the ABORTCLOSE=off
+# control (expect fin) up to two more tries when its RST was the kernel's
+# answer to unread client data: that race is the client's (ssh sends a window
+# adjust every ~13 ms while it reads), and a FIN must still be seen in one
+# try for the control to pass.
+kill_case() {
+	local name=$1 expect=$2 try
+	shift 2
+	for try in 1 2 3; do
+		kill_attempt "$name" "$expect" "$@"
+		if [ -z "$KILL_WHY" ]; then
+			if [ "$try" = 1 ]; then pass "$KILL_OK"; else pass "$KILL_OK (try $try)"; fi
+			return
+		fi
+		if [ "$expect" = fin ] && [ "$KILL_UNREAD" = 1 ] && [ "$try" -lt 3 ]; then
+			echo "  INFO $name: try $try: the server's RST acknowledged client data it had not read (the kernel's reset for unread data, not the library's); again"
+			continue
+		fi
+		fail "$name" "$KILL_WHY"
+		return
+	done
 }
 
 kill_case kill-session rst ABORTCLOSE_ON_EXIT=status:0,255
