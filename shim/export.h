@@ -1,4 +1,6 @@
-/* export.h - which symbols leave the library.
+/* export.h - which symbols leave the library, and the few compiler-level
+ * helpers every file of it uses (branch hints, the per-connection text
+ * subsection, errno).
  *
  * The library is built with -fvisibility=hidden: nothing is exported unless it
  * is marked AC_EXPORT, and only the interposed libc functions are.  Internal

@@ -71,7 +71,6 @@ static _Atomic ac_slot self __attribute__((section(".data")));
  * every such fork (a copy-on-write fault), so only the exceptions use it. */
 static __thread ac_slot pending_kid;
 static __thread unsigned pending_epoch;
-static __thread bool ticket_nested; /* a fork inside a ticketed fork (signal handler) */
 
 static inline uint32_t h_index(ac_slot s) { return (uint32_t)s; }
 static inline uint32_t h_gen(ac_slot s) { return (uint32_t)(s >> 32); }
@@ -211,14 +210,26 @@ AC_HOT static uint64_t kid_word(unsigned born_at, ac_slot c)
  * that do not come through the wrapper (glibc-internal ones), or that meet
  * another thread's ticket, use the TLS as before. */
 
-static __thread bool wrapper_unticketed; /* in the wrapper, without the ticket */
+/* This thread is in the fork() wrapper without the ticket: another thread
+ * holds it, or this thread does, in the fork a signal handler interrupted. */
+static __thread bool wrapper_unticketed;
+
+/* The wrapper is done with this fork (parent or child): TLS written only if
+ * the fork went the TLS way. */
+AC_HOT static void wrapper_done(void)
+{
+	if (pending_kid)
+		pending_kid = 0;
+	if (wrapper_unticketed)
+		wrapper_unticketed = false;
+}
 
 AC_HOT static uint64_t thread_key(void) { return (uint64_t)pthread_self(); }
 
 /* Does this thread's fork in progress hold this process's ticket? */
 AC_HOT static bool holds_ticket(struct lg_proc *me)
 {
-	return me && !ticket_nested && atomic_load(&me->ticket_owner) == thread_key();
+	return me && !wrapper_unticketed && atomic_load(&me->ticket_owner) == thread_key();
 }
 
 AC_HOT void ac_ledger_fork_begin(struct ac_fork_ticket *t)
@@ -230,9 +241,6 @@ AC_HOT void ac_ledger_fork_begin(struct ac_fork_ticket *t)
 		return;
 	uint64_t none = 0;
 	if (!atomic_compare_exchange_strong(&me->ticket_owner, &none, thread_key())) {
-		/* Another thread's fork, or ours from a signal handler inside it. */
-		if (none == thread_key())
-			ticket_nested = true;
 		wrapper_unticketed = true;
 		return;
 	}
@@ -330,12 +338,7 @@ AC_HOT void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 		set_pid(pending_kid, pid);
 	else if (pid < 0)
 		unreserve(me, pending_kid, pending_epoch);
-	if (pending_kid)
-		pending_kid = 0;
-	if (wrapper_unticketed)
-		wrapper_unticketed = false;
-	if (ticket_nested)
-		ticket_nested = false;
+	wrapper_done();
 }
 
 AC_HOT static void child_is(ac_slot c, unsigned birth_epoch)
@@ -370,10 +373,7 @@ AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_ep
 {
 	if (t->ours)
 		child_is(t->kid, birth_epoch);
-	if (wrapper_unticketed)
-		wrapper_unticketed = false;
-	if (ticket_nested)
-		ticket_nested = false;
+	wrapper_done();
 }
 
 AC_HOT long ac_ledger_pid(void)
