@@ -356,45 +356,22 @@ static int word_index(struct slice v, const char *const words[])
 	return -1;
 }
 
-static bool parse_on_shutdown(struct slice v, struct parse_ctx *c, struct line *detail)
-{
-	(void)detail;
-	int k = word_index(v, (const char *const[]){"disarm", "keep", NULL});
-	if (k < 0)
-		return false;
-	c->out->on_shutdown = (enum ac_on_shutdown)k;
-	return true;
-}
+/* The parser of an enum-valued variable: its keywords in enum order. */
+#define WORD_PARSER(fn, field, type, ...)                                              \
+	static bool fn(struct slice v, struct parse_ctx *c, struct line *detail)      \
+	{                                                                               \
+		(void)detail;                                                           \
+		int k = word_index(v, (const char *const[]){__VA_ARGS__, NULL});        \
+		if (k < 0)                                                              \
+			return false;                                                   \
+		c->out->field = (type)k;                                                \
+		return true;                                                            \
+	}
 
-static bool parse_on_close(struct slice v, struct parse_ctx *c, struct line *detail)
-{
-	(void)detail;
-	int k = word_index(v, (const char *const[]){"fin", "rst", NULL});
-	if (k < 0)
-		return false;
-	c->out->on_close = (enum ac_on_close)k;
-	return true;
-}
-
-static bool parse_on_unwind(struct slice v, struct parse_ctx *c, struct line *detail)
-{
-	(void)detail;
-	int k = word_index(v, (const char *const[]){"rst", "fin", NULL});
-	if (k < 0)
-		return false;
-	c->out->on_unwind = (enum ac_on_unwind)k;
-	return true;
-}
-
-static bool parse_log_level(struct slice v, struct parse_ctx *c, struct line *detail)
-{
-	(void)detail;
-	int k = word_index(v, (const char *const[]){"error", "warn", "info", "debug", NULL});
-	if (k < 0)
-		return false;
-	c->out->log_level = (enum ac_log_level)k;
-	return true;
-}
+WORD_PARSER(parse_on_shutdown, on_shutdown, enum ac_on_shutdown, "disarm", "keep")
+WORD_PARSER(parse_on_close, on_close, enum ac_on_close, "fin", "rst")
+WORD_PARSER(parse_on_unwind, on_unwind, enum ac_on_unwind, "rst", "fin")
+WORD_PARSER(parse_log_level, log_level, enum ac_log_level, "error", "warn", "info", "debug")
 
 static bool check_log_path(struct slice path, struct line *detail)
 {
