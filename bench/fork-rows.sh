@@ -33,17 +33,18 @@ ROUNDS=${BENCH_FORK_ROUNDS:-9}
 M=${BENCH_FORK_M:-200}
 PORT=22100
 mkdir -p "$BIN"
-if [ ! -x "$BIN/bench_fork" ] || [ bench/fork.c -nt "$BIN/bench_fork" ] || [ bench/common.h -nt "$BIN/bench_fork" ]; then
-	${CC:-gcc} -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes -std=gnu11 \
-		-D_GNU_SOURCE -o "$BIN/bench_fork" bench/fork.c || { echo "bench: cannot build bench/fork.c" >&2; exit 1; }
-fi
-if [ ! -x "$BIN/faultcost" ] || [ bench/faultcost.c -nt "$BIN/faultcost" ]; then
-	${CC:-gcc} -O2 -Wall -Wextra -Werror -o "$BIN/faultcost" bench/faultcost.c || { echo "bench: cannot build bench/faultcost.c" >&2; exit 1; }
-fi
-if [ ! -f "$BIN/empty_preload.so" ] || [ bench/empty_preload.c -nt "$BIN/empty_preload.so" ]; then
-	${CC:-gcc} -O2 -fPIC -shared -o "$BIN/empty_preload.so" bench/empty_preload.c ||
-		{ echo "bench: cannot build bench/empty_preload.c" >&2; exit 1; }
-fi
+WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wstrict-prototypes -std=gnu11 -D_GNU_SOURCE"
+# built OUT SRC FLAGS...: (re)build OUT from SRC when it is missing or older
+# than SRC or bench/common.h.
+built() {
+	local out=$1 src=$2
+	shift 2
+	[ -f "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt bench/common.h ] && return 0
+	${CC:-gcc} -O2 -g $WARN "$@" -o "$out" "$src" || { echo "bench: cannot build $src" >&2; exit 1; }
+}
+built "$BIN/bench_fork" bench/fork.c
+built "$BIN/faultcost" bench/faultcost.c
+built "$BIN/empty_preload.so" bench/empty_preload.c -fPIC -shared
 [ -f "$LIB" ] || { echo "bench: $LIB not built" >&2; exit 1; }
 OUT=$(mktemp /tmp/acbench-fork.XXXXXX)
 trap 'rm -f "$OUT"' EXIT
