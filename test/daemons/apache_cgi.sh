@@ -161,11 +161,7 @@ kill_case() {
 	fi
 	ac_wait "$cpid" 20
 	capture_stop || echo "  capture incomplete"
-	if [ -n "$why" ]; then
-		fail "$name" "$why"
-	else
-		dmn_http_case "$name" "$expect" "$port" "$AC_TMP/$name.client" "$BODY" "$AC_TMP/$name.got"
-	fi
+	dmn_http_verdict "$name" "$why" "$expect" "$port" "$AC_TMP/$name.client" "$BODY" "$AC_TMP/$name.got"
 	dmn_kill_group "$APACHE_PID"
 }
 kill_case apache-cgi-kill-child 22222 rst

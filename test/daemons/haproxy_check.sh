@@ -159,11 +159,7 @@ kill_case() {
 	[ -n "$why" ] || kill -KILL "$HAP_PID"
 	ac_wait "$cpid" 20
 	capture_stop || echo "  capture incomplete"
-	if [ -n "$why" ]; then
-		fail "$name" "$why"
-	else
-		dmn_http_case "$name" "$expect" "$front" "$AC_TMP/$name.client" "$BODY" "$AC_TMP/$name.got"
-	fi
+	dmn_http_verdict "$name" "$why" "$expect" "$front" "$AC_TMP/$name.client" "$BODY" "$AC_TMP/$name.got"
 	stop_both
 }
 kill_case haproxy-kill 22241 22251 rst

@@ -89,6 +89,19 @@ dmn_make_body() {
 	chmod 644 "$1"
 }
 
+# dmn_http_verdict NAME WHY EXPECT PORT OUT EXPECTFILE [SAVED]: the case
+# fails with WHY when it could not be run as meant (non-empty WHY), else
+# dmn_http_case.
+dmn_http_verdict() {
+	local name=$1 why=$2
+	shift 2
+	if [ -n "$why" ]; then
+		fail "$name" "$why"
+	else
+		dmn_http_case "$name" "$@"
+	fi
+}
+
 # dmn_http_case NAME EXPECT PORT OUT EXPECTFILE [SAVED]: SAVED is the body
 # dmn_http saved (--save), for the prefix check of the rst cases.
 dmn_http_case() {

@@ -80,7 +80,7 @@ dmn_kill_group "$NODE_PID"
 # --- a worker killed mid-response --------------------------------------------------
 # kill_case NAME PORT EXPECT [VAR=VALUE...]
 kill_case() {
-	local name=$1 port=$2 expect=$3 cpid wpid
+	local name=$1 port=$2 expect=$3 cpid wpid why=""
 	shift 3
 	d="$AC_TMP/$name"
 	mkdir -p "$d"
@@ -100,11 +100,8 @@ kill_case() {
 	fi
 	ac_wait "$cpid" 20
 	capture_stop || echo "  capture incomplete"
-	if [ -z "$wpid" ]; then
-		fail "$name" "the response never started: $(head -c 300 "$d/node.err" "$d/client.err")"
-	else
-		dmn_http_case "$name" "$expect" "$port" "$d/client.out" "$BODY" "$d/got.bin"
-	fi
+	[ -n "$wpid" ] || why="the response never started: $(head -c 300 "$d/node.err" "$d/client.err")"
+	dmn_http_verdict "$name" "$why" "$expect" "$port" "$d/client.out" "$BODY" "$d/got.bin"
 	[ "$name" = node-cluster-kill-worker ] && log_check node-cluster-log-kill "$d"
 	dmn_kill_group "$NODE_PID"
 }
