@@ -12,4 +12,8 @@ bool ac_exec_keeps_us(int dirfd, const char *path, int at_flags, char *const env
  * NULL if none is found. */
 const char *ac_exec_search(const char *file, char buf[4096]);
 
+/* spawn.c: a vfork child is about to exec path with envp (its verdict, for
+ * the parent). */
+void ac_spawn_note_exec(int dirfd, const char *path, int at_flags, char *const envp[]);
+
 #endif

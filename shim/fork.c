@@ -13,10 +13,8 @@
  * after the fork already sees it.
  *
  * pthread_atfork handlers run for fork() and daemon() (glibc's internal
- * fork); _Fork() runs none, so it is interposed.  vfork and glibc's spawn
- * paths (posix_spawn, system, popen) share memory with the parent and are
- * handled by ac_in_vfork (vfork.S) or never call into us: they are not in
- * the ledger (their children exec at once). */
+ * fork); _Fork() runs none, so it is interposed.  Children that share the
+ * parent's memory until they exec (vfork, posix_spawn) are spawn.c's. */
 #include "state.h"
 #include "export.h"
 #include "ledger.h"
@@ -27,8 +25,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <unistd.h>
 
 /* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
@@ -56,13 +52,17 @@ AC_HOT void ac_fork_epoch_home(void)
  * between this and the fork gets F + 1: the child holds it too but is not in
  * its window - that socket is disarmed by the parent's close: protection
  * lost, never data.) */
-AC_HOT static void before_fork(void)
+AC_HOT unsigned ac_fork_epochs_take(void)
 {
-	if (!ac_on())
-		return;
 	unsigned f = bump();
 	bump();
-	ac_ledger_fork_prepare(f);
+	return f;
+}
+
+AC_HOT static void before_fork(void)
+{
+	if (ac_on())
+		ac_ledger_fork_prepare(ac_fork_epochs_take());
 }
 
 AC_HOT static void after_fork_parent(void)
@@ -186,35 +186,4 @@ AC_EXPORT int daemon(int nochdir, int noclose)
 			close(fd);
 	}
 	return 0;
-}
-
-/* clone(CLONE_VM|CLONE_VFORK): the child runs on our memory (and our TLS,
- * without CLONE_SETTLS) until it execs or exits, like vfork, while this
- * thread is suspended.  CLONE_VM without CLONE_VFORK runs both at once on one
- * memory: no per-thread mark can tell them apart, so it is not handled
- * (README, limits).  glibc's pthread_create and spawn paths use an internal
- * clone and never come here. */
-AC_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	pid_t *ptid = va_arg(ap, pid_t *);
-	void *tls = va_arg(ap, void *);
-	pid_t *ctid = va_arg(ap, pid_t *);
-	va_end(ap);
-	bool vm = (flags & CLONE_VM) && (flags & CLONE_VFORK) && !(flags & (CLONE_THREAD | CLONE_SETTLS));
-	if (vm)
-		ac_in_vfork++;
-	int r = ac_real_clone(fn, stack, flags, arg, ptid, tls, ctid);
-	if (vm)
-		ac_in_vfork--; /* the child has exec'd or exited */
-	return r;
-}
-
-/* vfork.S: the system call failed with -err. */
-AC_HIDDEN long ac_vfork_failed(long neg_errno);
-AC_HIDDEN long ac_vfork_failed(long neg_errno)
-{
-	errno = (int)-neg_errno;
-	return -1;
 }

@@ -10,7 +10,8 @@
  *
  * glibc's execvp/execl... call its internal __execve, not an interposed
  * execve, so each public function is interposed.  In a vfork child
- * (ac_in_vfork) nothing is touched: the parent still holds every socket. */
+ * (ac_in_vfork) nothing is touched: the parent still holds every socket; the
+ * parent only learns whether the program runs under the library (spawn.c). */
 #include "exec_target.h"
 #include "ledger.h"
 #include "state.h"
@@ -53,8 +54,13 @@ static bool survivor_alias(int fd, ac_entry e, bool keeps)
 
 static void before_exec(int dirfd, const char *path, int at_flags, char *const envp[])
 {
-	if (!ac_on())
+	if (!ac_on()) {
+		/* A vfork child: its parent keeps it in the ledger if what it
+		 * execs runs under the library (spawn.c). */
+		if (ac_in_vfork && atomic_load_explicit(&ac_active, memory_order_relaxed))
+			ac_spawn_note_exec(dirfd, path, at_flags, envp);
 		return;
+	}
 	bool keeps = ac_exec_keeps_us(dirfd, path, at_flags, envp);
 	int max = atomic_load(&ac_max_fd);
 	for (int fd = 0; fd <= max; fd++) {

@@ -232,6 +232,24 @@ AC_HOT static bool holds_ticket(struct lg_proc *me)
 	return me && !wrapper_unticketed && atomic_load(&me->ticket_owner) == thread_key();
 }
 
+/* Child c of this process (me, handle s) is born at fork epoch f: in our
+ * ring, with its parent, birth epoch and start time (within [now, after the
+ * fork]: known without reading /proc in the child, identity.h). */
+AC_HOT static void reserve_child(struct lg_proc *me, ac_slot s, ac_slot c, unsigned f)
+{
+	atomic_store(&me->forked, 1);
+	atomic_store(&me->last_fork, f);
+	struct lg_big *b = own_big(me, s);
+	struct lg_proc *kid = slot_of(c);
+	if (!kid)
+		return;
+	atomic_store(&kid->parent, s);
+	atomic_store(&kid->born_at, f);
+	atomic_store(&kid->start, ac_id_now_ticks());
+	if (b)
+		atomic_store(&b->kids[f % LG_KIDS], kid_word(f, c));
+}
+
 AC_HOT void ac_ledger_fork_begin(struct ac_fork_ticket *t)
 {
 	t->kid = 0;
@@ -263,19 +281,7 @@ AC_HOT void ac_ledger_fork_prepare(unsigned fork_epoch)
 		pending_kid = c;
 		pending_epoch = fork_epoch;
 	}
-	atomic_store(&me->forked, 1);
-	atomic_store(&me->last_fork, fork_epoch);
-	struct lg_big *b = own_big(me, s);
-	struct lg_proc *kid = slot_of(c);
-	if (!kid)
-		return;
-	atomic_store(&kid->parent, s);
-	atomic_store(&kid->born_at, fork_epoch);
-	/* The child's start time will be within [now, after the fork]: known
-	 * without reading /proc in the child (identity.h). */
-	atomic_store(&kid->start, ac_id_now_ticks());
-	if (b)
-		atomic_store(&b->kids[fork_epoch % LG_KIDS], kid_word(fork_epoch, c));
+	reserve_child(me, s, c, fork_epoch);
 }
 
 AC_HOT static void set_pid(ac_slot c, long pid)
@@ -374,6 +380,42 @@ AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_ep
 	if (t->ours)
 		child_is(t->kid, birth_epoch);
 	wrapper_done();
+}
+
+/* --- spawns (spawn.c) ----------------------------------------------------
+ *
+ * A vfork, clone(CLONE_VM|CLONE_VFORK) or posix_spawn child runs none of our
+ * code on its own memory: it is reserved like a fork's child and, once it has
+ * exec'd a program that runs under this library, recorded as an exec'd child
+ * (the readers ask the kernel whether it holds a socket).  Otherwise it is
+ * taken back: a program without the library could not disarm at its own
+ * graceful end, so it must not keep a socket armed (holders.c then finds no
+ * other holder and the close disarms, as for a socket never shared). */
+ac_slot ac_ledger_spawn_begin(unsigned fork_epoch)
+{
+	ac_slot s = ac_ledger_self();
+	struct lg_proc *me = slot_of(s);
+	if (!me)
+		return 0;
+	ac_slot c = claim_slot();
+	if (c)
+		reserve_child(me, s, c, fork_epoch);
+	return c;
+}
+
+void ac_ledger_spawn_end(ac_slot c, unsigned fork_epoch, long pid, bool runs_us)
+{
+	struct lg_proc *kid = slot_of(c);
+	if (!kid)
+		return;
+	if (pid <= 0 || !runs_us) {
+		unreserve(slot_of(ac_ledger_self()), c, fork_epoch);
+		return;
+	}
+	atomic_store(&kid->birth, 1);
+	atomic_store(&kid->state, AC_LS_EXECED);
+	set_pid(c, pid);
+	started_by_now(c);
 }
 
 AC_HOT long ac_ledger_pid(void)

@@ -68,6 +68,14 @@ void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid);
 void ac_ledger_fork_child(unsigned birth_epoch);
 void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch);
 
+/* A child that runs on our memory and execs at once (spawn.c): reserved at
+ * fork epoch F before it is made (0: no room); then its pid (<= 0: it was not
+ * made) and whether the program it exec'd runs under this library.  Only such
+ * a child is kept, as an exec'd one: the others never hold a socket of ours
+ * in the ledger's eyes. */
+ac_slot ac_ledger_spawn_begin(unsigned fork_epoch);
+void ac_ledger_spawn_end(ac_slot c, unsigned fork_epoch, long pid, bool runs_us);
+
 /* This process's pid as its slot records it (no system call), else getpid(). */
 long ac_ledger_pid(void);
 

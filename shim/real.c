@@ -61,6 +61,7 @@ SLOT(dup); SLOT(dup2); SLOT(dup3); SLOT(fcntl); SLOT(fcntl64); SLOT(fclose); SLO
 SLOT(close_range); SLOT(closefrom); SLOT(syscall); SLOT(recvmsg); SLOT(recvmmsg);
 SLOT(execve); SLOT(execvp); SLOT(execvpe); SLOT(fexecve); SLOT(execveat);
 SLOT(_Fork); SLOT(fork); SLOT(sendmsg); SLOT(sendmmsg); SLOT(_exit); SLOT(quick_exit); SLOT(clone);
+SLOT(posix_spawn); SLOT(posix_spawnp);
 #undef SLOT
 #define REAL(name, type) ((type)resolve(&slot_##name, #name))
 
@@ -162,6 +163,19 @@ void ac_real__exit(int status)
 		f(status);
 	for (;;)
 		ac_sys(SYS_exit_group, status, 0, 0, 0, 0, 0);
+}
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+			char *const[], char *const[]);
+int ac_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return REAL(posix_spawn, spawn_fn)(pid, path, fa, attr, argv, envp);
+}
+int ac_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return REAL(posix_spawnp, spawn_fn)(pid, file, fa, attr, argv, envp);
 }
 
 typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);

@@ -42,6 +42,11 @@ int ac_real_fexecve(int fd, char *const argv[], char *const envp[]);
 int ac_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 int ac_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls, pid_t *ctid);
 pid_t ac_real__Fork(void);
+#include <spawn.h>
+int ac_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int ac_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 pid_t ac_real_fork(void);
 ssize_t ac_real_sendmsg(int fd, const struct msghdr *msg, int flags);
 int ac_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);

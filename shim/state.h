@@ -35,6 +35,10 @@ extern _Atomic unsigned *ac_epoch_word;
 extern _Atomic unsigned ac_epoch_private;
 extern unsigned ac_birth_epoch;
 
+/* A fork's two epochs (fork.c): returns F, the child's (the parent goes on
+ * at F + 1).  Also taken by spawn.c for children made without fork(). */
+unsigned ac_fork_epochs_take(void);
+
 static inline unsigned ac_epoch_now(void)
 {
 	return atomic_load_explicit(ac_epoch_word, memory_order_relaxed);

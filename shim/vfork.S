@@ -5,9 +5,14 @@
  * exits.  Python's subprocess (and others) call close_range/close/dup2/execve
  * there: were the library to update its table or disarm sockets from the
  * child, it would change the parent's state and the parent's live sockets.
- * So the calling thread's ac_in_vfork is set before the system call and
- * cleared when the parent resumes; the child sees it set and every wrapper
- * passes straight through.
+ * So the calling thread's ac_in_vfork is raised before the system call and
+ * lowered when the parent resumes; the child sees it raised and every
+ * wrapper passes straight through.
+ *
+ * The child also gets a slot in the ledger, which the parent completes once
+ * the child has exec'd (spawn.c): ac_vfork_begin before the system call, and
+ * in the parent ac_vfork_done with its result, a tail call that returns the
+ * pid (or -1 with errno).
  *
  * A C wrapper cannot do this: the child would return from it and clobber the
  * frame the parent returns through.  Like glibc's own vfork, the return
@@ -19,8 +24,13 @@
 	.p2align 4
 vfork:
 	.cfi_startproc
+	subq	$8, %rsp		/* 16-byte aligned for the call */
+	.cfi_adjust_cfa_offset 8
+	call	ac_vfork_begin
+	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
 	movq	ac_in_vfork@gottpoff(%rip), %rax
-	movl	$1, %fs:(%rax)
+	addl	$1, %fs:(%rax)		/* a count: a vfork child may vfork too */
 	popq	%rdi
 	.cfi_adjust_cfa_offset -8
 	.cfi_register %rip, %rdi
@@ -32,12 +42,10 @@ vfork:
 	testq	%rax, %rax
 	jz	1f			/* child: stays marked */
 	movq	ac_in_vfork@gottpoff(%rip), %rcx
-	movl	$0, %fs:(%rcx)		/* parent (child gone) or failure */
-	cmpq	$-4095, %rax
-	jae	2f
+	subl	$1, %fs:(%rcx)		/* parent (child gone) or failure */
+	movq	%rax, %rdi
+	jmp	ac_vfork_done		/* tail call: returns the pid, or -1 with errno */
 1:	ret
-2:	movq	%rax, %rdi
-	jmp	ac_vfork_failed		/* tail call: sets errno, returns -1 */
 	.cfi_endproc
 	.size	vfork, .-vfork
 

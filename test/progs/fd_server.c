@@ -941,6 +941,68 @@ static void case_spawn(void)
 	send_all(conn); /* then --end */
 }
 
+/* A hand-over to a spawned program (issue 10): the connection stays open
+ * across the exec of this program as a target (--how vfork, clone,
+ * posix_spawn, posix_spawnp; "-nolib": the target runs without the
+ * library), which adopts it at load.  Only then does the parent close its
+ * copy, and the target ends with --end: kill (a crash: RST, the half sent
+ * before is a clean prefix) or close (its close is the last holder's: every
+ * byte and FIN, sent by the parent before the spawn).  The parent exits 0
+ * once the target is gone. */
+static char *handover_argv[12];
+static char **handover_env;
+static int handover_exec(void *unused)
+{
+	(void)unused;
+	execve(self_path, handover_argv, handover_env);
+	_exit(127);
+}
+static void case_spawn_handover(void)
+{
+	static char stack[65536] __attribute__((aligned(16)));
+	int ready[2], go[2];
+	char fdbuf[16], rbuf[16], gbuf[16];
+	bool graceful = strcmp(end_mode, "close") == 0;
+	if (graceful)
+		send_all(conn);
+	else
+		send_half(conn);
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	snprintf(fdbuf, sizeof fdbuf, "%d", conn);
+	snprintf(rbuf, sizeof rbuf, "%d", ready[1]);
+	snprintf(gbuf, sizeof gbuf, "%d", go[0]);
+	char *argv[] = { "fd_server", "--case", "target", "--then", (char *)end_mode, "--fd", fdbuf,
+			 "--ready", rbuf, "--go", gbuf, NULL };
+	memcpy(handover_argv, argv, sizeof argv);
+	handover_env = strstr(how, "-nolib") ? env_without_preload() : environ;
+	fflush(stdout);
+	pid_t pid = -1;
+	if (strncmp(how, "vfork", 5) == 0) {
+		pid = vfork();
+		if (pid == 0)
+			handover_exec(NULL);
+	} else if (strncmp(how, "clone", 5) == 0) {
+		pid = clone(handover_exec, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+	} else if (strncmp(how, "posix_spawn", 11) == 0) {
+		int r = strncmp(how, "posix_spawnp", 12) == 0
+			    ? posix_spawnp(&pid, self_path, NULL, NULL, handover_argv, handover_env)
+			    : posix_spawn(&pid, self_path, NULL, NULL, handover_argv, handover_env);
+		errno = r;
+		CHECK(r == 0, "posix_spawn");
+	} else {
+		CHECK(0, "unknown spawn-handover --how");
+	}
+	CHECK(pid > 0, "spawn");
+	say("PID", (long)pid);
+	close(ready[1]);
+	close(go[0]);
+	wait_fd(ready[0]); /* the target has loaded: it adopted the connection */
+	CHECK(close(conn) == 0, "parent close");
+	signal_fd(go[1]);
+	wait_child(pid, -1);
+	exit(0);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -985,6 +1047,7 @@ static const struct {
 	{ "pid-reuse", case_pid_reuse },
 	{ "fork-exec-relay", case_fork_exec_relay },
 	{ "spawn", case_spawn },
+	{ "spawn-handover", case_spawn_handover },
 	{ "setuid-child-closes", case_setuid_child_closes },
 	{ "setuid-parent-first", case_setuid_parent_first },
 };
