@@ -18,8 +18,18 @@
 # one run to the next (address-space layout) is large here: take the rounds
 # up (BENCH_FORK_ROUNDS) before reading a few per cent into a row.
 #
+# Then the same question asked of a real program: bench/forking_server.py,
+# the classic Python accept-fork-close server, with N live sessions; the
+# client (bench_fork client-timed) times M new connections from the first
+# connect to the last EOF: the server's cost per new connection, modes A, E
+# and B interleaved.  Its own fork (a Python process: more pages to copy,
+# children that touch their copy of the heap) costs more than a millisecond
+# here: what the library adds is within its noise.
+#
 # Knobs: BENCH_FORK_NS ("10 100 1000"), BENCH_FORK_ROUNDS (9),
-# BENCH_FORK_M (200 measured connections per round), ABORTCLOSE_LIB.
+# BENCH_FORK_M (200 measured connections per round), BENCH_FORK_PY_NS
+# ("10 1000"; empty: skip the Python rows), BENCH_FORK_PY_ROUNDS (9),
+# ABORTCLOSE_LIB.
 # Port 22100 (in a fresh network namespace per round when unshare -n works).
 # Writes build/bench-fork.json.
 set -u
@@ -108,6 +118,57 @@ for n in $NS; do
 done
 printf '{"m": %s, "rounds": %s, "rows": [%s]}\n' "$M" "$ROUNDS" "$ROWS" >"$JSON"
 echo "   (flat in N = the holder search does not grow with the number of children; goal x1.1 at N=1000)"
+
+# py_round MODE N -> "MODE N n=.. real_ns=.." (port 22150)
+PY_NS=${BENCH_FORK_PY_NS-10 1000}
+PY_ROUNDS=${BENCH_FORK_PY_ROUNDS:-9}
+PY=$(command -v python3)
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+py_round() {
+	local mode=$1 n=$2 pre=""
+	case $mode in
+	B) pre="LD_PRELOAD=$LIB" ;;
+	E) pre="LD_PRELOAD=$BIN/empty_preload.so" ;;
+	esac
+	# The server is killed by its pid once the client is done (it serves
+	# forever); its handlers have all ended by then (the client closed).
+	local script='[ "$NETNS" = 1 ] && ip link set lo up
+		ulimit -n "$(ulimit -Hn)" 2>/dev/null
+		ready=$(mktemp /tmp/acbench-py.XXXXXX)
+		env $PRE "$PY" "$ROOT/bench/forking_server.py" "$PORT" >"$ready" & s=$!
+		for i in $(seq 500); do grep -q READY "$ready" && break; sleep 0.01; done
+		timeout 120 "$BIN" client-timed "$PORT" "$N" "$M" | grep "^n="
+		kill -9 $s; wait $s 2>/dev/null; rm -f "$ready"'
+	local r
+	if [ "$NETNS" = 1 ]; then
+		r=$(NETNS=1 ROOT=$ROOT PY=$PY BIN="$BIN/bench_fork" PORT=22150 N=$n M=$M PRE=$pre unshare -n bash -c "$script")
+	else
+		r=$(NETNS=0 ROOT=$ROOT PY=$PY BIN="$BIN/bench_fork" PORT=$((22150 + n % 97)) N=$n M=$M PRE=$pre bash -c "$script")
+	fi
+	[ -n "$r" ] && printf 'P%s %s %s\n' "$mode" "$n" "$r"
+}
+if [ -n "$PY_NS" ] && [ -n "$PY" ]; then
+	echo "   a real server, bench/forking_server.py (Python accept-fork-close), N live sessions; the client times"
+	echo "   M=$M new connections, first connect to last EOF ($PY_ROUNDS rounds, interleaved A, E, B):"
+	for r in $(seq "$PY_ROUNDS"); do
+		for n in $PY_NS; do
+			for mode in A E B; do
+				py_round "$mode" "$n" >>"$OUT" || echo "bench: python round $mode N=$n failed" >&2
+			done
+		done
+	done
+	PYROWS=""
+	for n in $PY_NS; do
+		qa=$(vals PA "$n" real_ns | median) qe=$(vals PE "$n" real_ns | median) qb=$(vals PB "$n" real_ns | median)
+		qr=$(paste <(vals PB "$n" real_ns) <(vals PA "$n" real_ns) | awk '$2 > 0 { print $1 / $2 }' | median)
+		PYROWS="$PYROWS${PYROWS:+, }{\"n\": $n, \"real_ns_A\": $qa, \"real_ns_E\": $qe, \"real_ns_B\": $qb, \"real_ratio\": $qr}"
+		awk -v n="$n" -v qa="$qa" -v qe="$qe" -v qb="$qb" -v qr="$qr" 'BEGIN {
+			printf "   N=%-5d python:  A %6.0f  E %6.0f  B %6.0f us per connection   B/A x%.2f (per-round x%.2f)  B/E x%.2f\n",
+				n, qa / 1000, qe / 1000, qb / 1000, (qa > 0 ? qb / qa : 0), qr, (qe > 0 ? qb / qe : 0) }'
+	done
+	printf '{"m": %s, "rounds": %s, "rows": [%s], "python_rounds": %s, "python_rows": [%s]}\n' \
+		"$M" "$ROUNDS" "$ROWS" "$PY_ROUNDS" "$PYROWS" >"$JSON"
+fi
 echo "   what a page fault costs here (bench/faultcost.c; the library's share per fork is in page faults):"
 "$BIN/faultcost"
 echo "   wrote $JSON"

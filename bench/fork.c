@@ -168,10 +168,53 @@ static int client(long port, long n, long m)
 	return 0;
 }
 
+/* client-timed: the client of a real server (bench/forking_server.py).  N
+ * live sessions (connected, silent; each handler says one byte when it runs:
+ * the client waits for all N), then M connections connected at once,
+ * each sending one byte, read to EOF one after the other: the time from the
+ * first of the M to the last EOF, per connection, is the server's cost of a
+ * new connection.  Prints "n=N real_ns=..." and closes the N. */
+static int client_timed(long port, long n, long m)
+{
+	struct sockaddr_in sa = addr(port);
+	int *fds = calloc((size_t)(n + m), sizeof *fds);
+	if (!fds)
+		die("calloc");
+	raise_nofile();
+	int64_t t0 = 0;
+	for (long i = 0; i < n + m; i++) {
+		if (i == n) {
+			/* every live session's handler runs: the server is idle */
+			for (long k = 0; k < n; k++) {
+				char r;
+				if (read(fds[k], &r, 1) != 1)
+					die("client-timed: session not started");
+			}
+			t0 = now_ns();
+		}
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			die("client-timed connect");
+		if (i >= n && write(fds[i], "x", 1) != 1)
+			die("client-timed write");
+	}
+	for (long i = n; i < n + m; i++) {
+		char buf[64];
+		while (read(fds[i], buf, sizeof buf) > 0)
+			;
+		close(fds[i]);
+	}
+	int64_t t = now_ns() - t0;
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	printf("n=%ld real_ns=%lld\n", n, (long long)(t / (m ? m : 1)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s server|client PORT N M\n", argv[0]);
+		fprintf(stderr, "usage: %s server|client|client-timed PORT N M\n", argv[0]);
 		return 2;
 	}
 	long port = parse_long(argv[2], "port"), n = parse_long(argv[3], "N"), m = parse_long(argv[4], "M");
@@ -180,6 +223,8 @@ int main(int argc, char **argv)
 		return server(port, n, m);
 	if (strcmp(argv[1], "client") == 0)
 		return client(port, n, m);
-	fprintf(stderr, "usage: %s server|client PORT N M\n", argv[0]);
+	if (strcmp(argv[1], "client-timed") == 0)
+		return client_timed(port, n, m);
+	fprintf(stderr, "usage: %s server|client|client-timed PORT N M\n", argv[0]);
 	return 2;
 }
