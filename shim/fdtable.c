@@ -1,7 +1,9 @@
-/* fdtable.c - mapping the per-fd state table (see fdtable.h). */
+/* fdtable.c - mapping the per-fd state table and its overlay (see
+ * fdtable.h). */
 #include "export.h"
 #include "fdtable.h"
 #include "real.h"
+#include "state.h"
 
 #include <stddef.h>
 #include <sys/mman.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 
 _Atomic ac_entry *ac_table;
+_Atomic uint32_t *ac_over;
 _Atomic uint32_t *ac_alias_ino;
 _Atomic int32_t *ac_peer_pid;
 int ac_table_size;
@@ -19,6 +22,8 @@ _Atomic int ac_max_fd = -1;
  * committed until touched. */
 #define AC_TABLE_CAP (1 << 22)
 #define AC_TABLE_MIN 1024
+
+static void overlay_init(size_t n);
 
 int ac_table_init(void)
 {
@@ -47,7 +52,135 @@ int ac_table_init(void)
 	ac_alias_ino = (void *)(p + te);
 	ac_peer_pid = (void *)(p + te + ta);
 	ac_table_size = (int)n;
+	overlay_init((size_t)n);
 	return 0;
+}
+
+/* --- the overlay (fdtable.h) --------------------------------------------
+ *
+ * Its mapping starts with the list of fds marked closed whose entry is
+ * still in the table (wiped in a child too: the child inherits a table
+ * already cleared of them), then one word per fd.  Without the mapping or
+ * the madvise, the table is used alone. */
+#define CLOSED_CAP 1024
+struct overlay_head {
+	_Atomic unsigned n;           /* fds listed (may pass CLOSED_CAP: full) */
+	_Atomic int fd[CLOSED_CAP];
+};
+static struct overlay_head *ov_head;
+
+static void overlay_init(size_t n)
+{
+	size_t head = (sizeof(struct overlay_head) + 4095) & ~(size_t)4095;
+	char *p = mmap(NULL, head + n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	if (madvise(p, head + n * sizeof(uint32_t), MADV_WIPEONFORK) != 0) {
+		munmap(p, head + n * sizeof(uint32_t));
+		return;
+	}
+	ov_head = (void *)p;
+	ac_over = (void *)(p + head);
+}
+
+/* Remember that fd's table word is stale; false when the list is full. */
+AC_HOT static bool list_closed(int fd)
+{
+	unsigned i = atomic_fetch_add_explicit(&ov_head->n, 1, memory_order_relaxed);
+	if (i >= CLOSED_CAP)
+		return false;
+	atomic_store_explicit(&ov_head->fd[i], fd, memory_order_release);
+	return true;
+}
+
+#define AC_ENTRY_NOT_EPOCH (~(~0ull << AC_EPOCH_SHIFT)) /* flags and linger */
+#define AC_OV_MAX_AGE 32u /* epochs: two per fork */
+
+AC_HOT bool ac_set_overlaid(int fd, ac_entry e)
+{
+	ac_entry t = atomic_load_explicit(&ac_table[fd], memory_order_acquire);
+	if (e == 0) {
+		if (t == 0) { /* nothing in the table: no write to it */
+			if (atomic_load_explicit(&ac_over[fd], memory_order_relaxed))
+				atomic_store_explicit(&ac_over[fd], 0, memory_order_release);
+			return true;
+		}
+		if (!list_closed(fd))
+			return false;
+		atomic_store_explicit(&ac_over[fd], AC_OV_CLOSED, memory_order_release);
+		return true;
+	}
+	/* The same entry but its epoch, left in the table by this process
+	 * (epochs at or above its birth: not one a child inherits from us),
+	 * and not much older: a child sees the table's epoch, and the holder
+	 * search of its close (without its parent's note, holders.c) looks at
+	 * every sibling born since - at most AC_OV_MAX_AGE / 2 forks more than
+	 * with the true epoch.  (So in a fork-per-connection server the table
+	 * page takes its copy-on-write fault once every 16 connections.) */
+	unsigned te = ac_entry_epoch(t), ee = ac_entry_epoch(e);
+	if (t == 0 || ((t ^ e) & AC_ENTRY_NOT_EPOCH) || te < ac_birth_epoch || te > ee || ee - te > AC_OV_MAX_AGE)
+		return false;
+	atomic_store(&ac_over[fd], AC_OV_EPOCH | ee);
+	/* A fork's prepare handler (another thread) may have cleared that
+	 * stale word meanwhile (ac_table_before_fork): then it is written. */
+	return atomic_load(&ac_table[fd]) == t;
+}
+
+AC_HOT ac_entry ac_take_overlaid(int fd)
+{
+	uint32_t o = atomic_load_explicit(&ac_over[fd], memory_order_acquire);
+	for (;;) {
+		if (o == AC_OV_CLOSED)
+			return 0;
+		ac_entry t = atomic_load_explicit(&ac_table[fd], memory_order_acquire);
+		if (t == 0)
+			return 0;
+		if (atomic_compare_exchange_weak_explicit(&ac_over[fd], &o, AC_OV_CLOSED, memory_order_acq_rel,
+							  memory_order_acquire)) {
+			if (!list_closed(fd)) {
+				/* The list is full: clear the table word itself.  No
+				 * new socket can get fd before the real close. */
+				atomic_store_explicit(&ac_table[fd], 0, memory_order_release);
+				atomic_store_explicit(&ac_over[fd], 0, memory_order_release);
+			}
+			return o & AC_OV_EPOCH ? ac_entry_with_epoch(t, o & AC_EPOCH_MAX) : t;
+		}
+	}
+}
+
+/* Before a fork: what the overlay marks closed is cleared in the table (a
+ * write: the page fault the overlay saved comes back only for fds closed and
+ * not reused since the last fork).  An fd another thread is listing at this
+ * very moment may stay in the table for the child: a stale entry, which the
+ * library replaces when a socket gets that fd and which costs at worst a
+ * useless disarm of what else gets it (the same as an fd closed with a raw
+ * system call). */
+AC_HOT void ac_table_before_fork(void)
+{
+	if (!ov_head)
+		return;
+	unsigned n = atomic_exchange_explicit(&ov_head->n, 0, memory_order_acq_rel);
+	if (n > CLOSED_CAP)
+		n = CLOSED_CAP;
+	for (unsigned i = 0; i < n; i++) {
+		int fd = atomic_load_explicit(&ov_head->fd[i], memory_order_acquire);
+		if (!ac_fd_in_table(fd) || atomic_load(&ac_over[fd]) != AC_OV_CLOSED)
+			continue; /* a socket got the fd again */
+		ac_entry t = atomic_load(&ac_table[fd]), zero = 0;
+		uint32_t closed = AC_OV_CLOSED;
+		if (t && !atomic_compare_exchange_strong(&ac_table[fd], &t, 0))
+			continue; /* written by a set meanwhile: it is live */
+		if (atomic_load(&ac_over[fd]) != AC_OV_CLOSED) {
+			/* Another thread's socket got the fd meanwhile, in the
+			 * overlay over that very word: give the word back (that
+			 * set also checks the word, ac_set_overlaid). */
+			if (t)
+				atomic_compare_exchange_strong(&ac_table[fd], &zero, t);
+			continue;
+		}
+		atomic_compare_exchange_strong(&ac_over[fd], &closed, 0);
+	}
 }
 
 uint32_t ac_alias_note(int fd)

@@ -61,6 +61,38 @@ static inline bool ac_entry_armed(ac_entry e)
 
 extern _Atomic ac_entry *ac_table;
 
+/* The overlay: a second word per fd, in a MADV_WIPEONFORK mapping (Linux
+ * 4.14): a fork neither copies it nor write-protects it, so the parent
+ * writes it without a copy-on-write fault, and the child starts with zeros.
+ * A fork-per-connection server writes one entry twice per connection (accept,
+ * close), always the same table page: after each fork that page is shared
+ * with the new child, and the first write costs the parent a copy-on-write
+ * fault (about 4-6 us here, the largest part of the library's cost per new
+ * connection).  So those two writes go to the overlay when they can:
+ *   0                 the table's word is the entry;
+ *   AC_OV_CLOSED      the fd has no entry, whatever the table says (a close
+ *                     left its old entry there: fdtable.c keeps a list of
+ *                     such fds and clears them in the table before the next
+ *                     fork, so that no child inherits them);
+ *   AC_OV_EPOCH | E   the table's word, but made at epoch E: a new socket
+ *                     whose entry differs from the stale one left in the
+ *                     table by its epoch only (the same kind of connection
+ *                     on the same fd number, made by this process, at most
+ *                     16 forks ago: fdtable.c).
+ * A child inherits the table, where such an entry carries its older epoch:
+ * older means "may be shared with more processes", a wider holder search,
+ * never a narrower one.  Anything else is written to the table as before. */
+extern _Atomic uint32_t *ac_over; /* NULL: no overlay (the table alone) */
+#define AC_OV_CLOSED 1u
+#define AC_OV_EPOCH (1u << 31)
+
+bool ac_set_overlaid(int fd, ac_entry e);
+ac_entry ac_take_overlaid(int fd);
+
+/* fork.c, the prepare handler: clear in the table the fds the overlay
+ * marks closed, before a child inherits the table. */
+void ac_table_before_fork(void);
+
 extern int ac_table_size;      /* number of entries; 0 before the table is mapped */
 extern _Atomic int ac_max_fd;  /* highest fd ever given an entry (for scans) */
 
@@ -107,14 +139,24 @@ static inline bool ac_fd_in_table(int fd) { return fd >= 0 && fd < ac_table_size
 
 static inline ac_entry ac_get(int fd)
 {
-	return ac_fd_in_table(fd) ? atomic_load_explicit(&ac_table[fd], memory_order_acquire) : 0;
+	if (!ac_fd_in_table(fd))
+		return 0;
+	uint32_t o = ac_over ? atomic_load_explicit(&ac_over[fd], memory_order_acquire) : 0;
+	if (o == AC_OV_CLOSED)
+		return 0;
+	ac_entry e = atomic_load_explicit(&ac_table[fd], memory_order_acquire);
+	return e && (o & AC_OV_EPOCH) ? ac_entry_with_epoch(e, o & AC_EPOCH_MAX) : e;
 }
 
 static inline void ac_set(int fd, ac_entry e)
 {
 	if (!ac_fd_in_table(fd))
 		return;
-	atomic_store_explicit(&ac_table[fd], e, memory_order_release);
+	if (!ac_over || !ac_set_overlaid(fd, e)) {
+		atomic_store_explicit(&ac_table[fd], e, memory_order_release);
+		if (ac_over && atomic_load_explicit(&ac_over[fd], memory_order_relaxed))
+			atomic_store_explicit(&ac_over[fd], 0, memory_order_release);
+	}
 	if (e) {
 		int m = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
 		while (fd > m && !atomic_compare_exchange_weak(&ac_max_fd, &m, fd))
@@ -123,10 +165,13 @@ static inline void ac_set(int fd, ac_entry e)
 }
 
 /* Take the entry and clear it in one step: when two threads close the same fd
- * at once, exactly one of them sees the socket. */
+ * at once, exactly one of them sees the socket (with the overlay: the one
+ * whose compare-and-swap marks it closed). */
 static inline ac_entry ac_take(int fd)
 {
-	return ac_fd_in_table(fd) ? atomic_exchange_explicit(&ac_table[fd], 0, memory_order_acq_rel) : 0;
+	if (!ac_fd_in_table(fd))
+		return 0;
+	return ac_over ? ac_take_overlaid(fd) : atomic_exchange_explicit(&ac_table[fd], 0, memory_order_acq_rel);
 }
 
 #endif

@@ -61,8 +61,10 @@ AC_HOT unsigned ac_fork_epochs_take(void)
 
 AC_HOT static void before_fork(void)
 {
-	if (ac_on())
-		ac_ledger_fork_prepare(ac_fork_epochs_take());
+	if (!ac_on())
+		return;
+	ac_table_before_fork();
+	ac_ledger_fork_prepare(ac_fork_epochs_take());
 }
 
 AC_HOT static void after_fork_parent(void)
