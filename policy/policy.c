@@ -896,7 +896,9 @@ bool ac_policy_role_managed(const struct ac_policy *p, unsigned role)
 	return role != 0 && (p->roles & role) == role;
 }
 
-bool ac_policy_exit_disarms(const struct ac_policy *p, int status)
+/* hot: with the shim's per-connection code (.text.hot, shim/export.h), so
+ * that a forked handler's exit faults in no text page of its own for it. */
+__attribute__((hot)) bool ac_policy_exit_disarms(const struct ac_policy *p, int status)
 {
 	switch (p->on_exit) {
 	case AC_EXIT_FIN:

@@ -80,7 +80,8 @@ static int child_killed_by_signal(void)
 	return sig;
 }
 
-void ac_exit_apply(int status)
+/* AC_HOT: a forking server's handlers all end here (export.h). */
+AC_HOT void ac_exit_apply(int status)
 {
 	if (!ac_on())
 		return;
@@ -131,7 +132,7 @@ void ac_exit_init(void)
 	on_exit(on_exit_handler, NULL);
 }
 
-AC_EXPORT void _exit(int status)
+AC_HOT AC_EXPORT void _exit(int status)
 {
 	ac_exit_apply(status);
 	ac_real__exit(status);

@@ -60,18 +60,23 @@ int ac_table_init(void)
  *
  * Its mapping starts with the list of fds marked closed whose entry is
  * still in the table (wiped in a child too: the child inherits a table
- * already cleared of them), then one word per fd.  Without the mapping or
- * the madvise, the table is used alone. */
-#define CLOSED_CAP 1024
+ * already cleared of them), then one word per fd.  The list takes half a
+ * page, so that the words of fds 0-511 share its page: a process that closes
+ * a low fd touches one page of the overlay (a child's first close: one fault
+ * on a fresh page, not two).  Without the mapping or the madvise, the table
+ * is used alone. */
+#define OV_HEAD 2048
+#define CLOSED_CAP ((OV_HEAD - sizeof(unsigned)) / sizeof(int))
 struct overlay_head {
 	_Atomic unsigned n;           /* fds listed (may pass CLOSED_CAP: full) */
 	_Atomic int fd[CLOSED_CAP];
 };
+_Static_assert(sizeof(struct overlay_head) <= OV_HEAD, "the list fits in half a page");
 static struct overlay_head *ov_head;
 
 static void overlay_init(size_t n)
 {
-	size_t head = (sizeof(struct overlay_head) + 4095) & ~(size_t)4095;
+	size_t head = OV_HEAD;
 	char *p = mmap(NULL, head + n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
