@@ -5,8 +5,10 @@
 #include "real.h"
 #include "state.h"
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -69,7 +71,8 @@ int ac_table_init(void)
 #define CLOSED_CAP ((OV_HEAD - sizeof(unsigned)) / sizeof(int))
 struct overlay_head {
 	_Atomic unsigned n;           /* fds listed (may pass CLOSED_CAP: full) */
-	_Atomic int fd[CLOSED_CAP];
+	_Atomic int fd[CLOSED_CAP - 1];
+	_Atomic unsigned overflow;    /* some were not listed: scan instead */
 };
 _Static_assert(sizeof(struct overlay_head) <= OV_HEAD, "the list fits in half a page");
 static struct overlay_head *ov_head;
@@ -89,14 +92,14 @@ static void overlay_init(size_t n)
 	ac_over = (void *)(p + head);
 }
 
-/* Remember that fd's table word is stale; false when the list is full. */
-AC_HOT static bool list_closed(int fd)
+/* Remember that fd's table word is stale (the next fork clears it). */
+AC_HOT static void list_closed(int fd)
 {
 	unsigned i = atomic_fetch_add_explicit(&ov_head->n, 1, memory_order_relaxed);
-	if (i >= CLOSED_CAP)
-		return false;
-	atomic_store_explicit(&ov_head->fd[i], fd, memory_order_release);
-	return true;
+	if (i < CLOSED_CAP - 1)
+		atomic_store_explicit(&ov_head->fd[i], fd, memory_order_release);
+	else if (!atomic_load_explicit(&ov_head->overflow, memory_order_relaxed))
+		atomic_store_explicit(&ov_head->overflow, 1, memory_order_release);
 }
 
 #define AC_ENTRY_NOT_EPOCH (~(~0ull << AC_EPOCH_SHIFT)) /* flags and linger */
@@ -111,9 +114,8 @@ AC_HOT bool ac_set_overlaid(int fd, ac_entry e)
 				atomic_store_explicit(&ac_over[fd], 0, memory_order_release);
 			return true;
 		}
-		if (!list_closed(fd))
-			return false;
 		atomic_store_explicit(&ac_over[fd], AC_OV_CLOSED, memory_order_release);
+		list_closed(fd);
 		return true;
 	}
 	/* The same entry but its epoch, left in the table by this process
@@ -143,49 +145,70 @@ AC_HOT ac_entry ac_take_overlaid(int fd)
 			return 0;
 		if (atomic_compare_exchange_weak_explicit(&ac_over[fd], &o, AC_OV_CLOSED, memory_order_acq_rel,
 							  memory_order_acquire)) {
-			if (!list_closed(fd)) {
-				/* The list is full: clear the table word itself.  No
-				 * new socket can get fd before the real close. */
-				atomic_store_explicit(&ac_table[fd], 0, memory_order_release);
-				atomic_store_explicit(&ac_over[fd], 0, memory_order_release);
-			}
+			/* The table word stays until the fd is closed in the
+			 * kernel (ac_table_before_fork): a fork before the real
+			 * close gives the child the fd, and the child must get
+			 * its entry with it, or it could not disarm the socket at
+			 * its own end - while this release may be leaving it
+			 * armed for that very child. */
+			list_closed(fd);
 			return o & AC_OV_EPOCH ? ac_entry_with_epoch(t, o & AC_EPOCH_MAX) : t;
 		}
 	}
 }
 
+/* Clear the stale table word of fd if the overlay marks it closed and the
+ * kernel no longer has the fd.  Still open: a release in progress on
+ * another thread (its real close comes next), or an fd the library did not
+ * see made: the word stays for the child (listed again). */
+static void clear_if_closed(int fd)
+{
+	if (!ac_fd_in_table(fd) || atomic_load(&ac_over[fd]) != AC_OV_CLOSED)
+		return; /* a socket got the fd again */
+	ac_entry t = atomic_load(&ac_table[fd]), zero = 0;
+	uint32_t closed = AC_OV_CLOSED;
+	if (t && ac_sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0) >= 0) {
+		list_closed(fd);
+		return;
+	}
+	if (t && !atomic_compare_exchange_strong(&ac_table[fd], &t, 0))
+		return; /* written by a set meanwhile: it is live */
+	if (atomic_load(&ac_over[fd]) != AC_OV_CLOSED) {
+		/* Another thread's socket got the fd meanwhile, in the overlay
+		 * over that very word: give the word back (that set also checks
+		 * the word, ac_set_overlaid). */
+		if (t)
+			atomic_compare_exchange_strong(&ac_table[fd], &zero, t);
+		return;
+	}
+	atomic_compare_exchange_strong(&ac_over[fd], &closed, 0);
+}
+
 /* Before a fork: what the overlay marks closed is cleared in the table (a
  * write: the page fault the overlay saved comes back only for fds closed and
- * not reused since the last fork).  An fd another thread is listing at this
- * very moment may stay in the table for the child: a stale entry, which the
- * library replaces when a socket gets that fd and which costs at worst a
- * useless disarm of what else gets it (the same as an fd closed with a raw
- * system call). */
+ * not reused since the last fork; one fcntl for each).  When more were
+ * closed than the list holds, all fds are looked at (once per fork, after
+ * that many closes).  A socket another thread makes while this runs gets
+ * an epoch above the fork's: its parent never counts on this child for it
+ * (fork.c). */
 AC_HOT void ac_table_before_fork(void)
 {
 	if (!ov_head)
 		return;
+	int saved = errno;
 	unsigned n = atomic_exchange_explicit(&ov_head->n, 0, memory_order_acq_rel);
-	if (n > CLOSED_CAP)
-		n = CLOSED_CAP;
-	for (unsigned i = 0; i < n; i++) {
-		int fd = atomic_load_explicit(&ov_head->fd[i], memory_order_acquire);
-		if (!ac_fd_in_table(fd) || atomic_load(&ac_over[fd]) != AC_OV_CLOSED)
-			continue; /* a socket got the fd again */
-		ac_entry t = atomic_load(&ac_table[fd]), zero = 0;
-		uint32_t closed = AC_OV_CLOSED;
-		if (t && !atomic_compare_exchange_strong(&ac_table[fd], &t, 0))
-			continue; /* written by a set meanwhile: it is live */
-		if (atomic_load(&ac_over[fd]) != AC_OV_CLOSED) {
-			/* Another thread's socket got the fd meanwhile, in the
-			 * overlay over that very word: give the word back (that
-			 * set also checks the word, ac_set_overlaid). */
-			if (t)
-				atomic_compare_exchange_strong(&ac_table[fd], &zero, t);
-			continue;
-		}
-		atomic_compare_exchange_strong(&ac_over[fd], &closed, 0);
+	bool scan = atomic_exchange_explicit(&ov_head->overflow, 0, memory_order_acq_rel) || n >= CLOSED_CAP - 1;
+	if (n > CLOSED_CAP - 1)
+		n = CLOSED_CAP - 1;
+	for (unsigned i = 0; i < n; i++)
+		clear_if_closed(atomic_load_explicit(&ov_head->fd[i], memory_order_acquire));
+	if (scan) {
+		int max = atomic_load(&ac_max_fd);
+		for (int fd = 0; fd <= max; fd++)
+			if (atomic_load_explicit(&ac_over[fd], memory_order_relaxed) == AC_OV_CLOSED)
+				clear_if_closed(fd);
 	}
+	AC_ERRNO_RESTORE(saved);
 }
 
 uint32_t ac_alias_note(int fd)

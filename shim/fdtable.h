@@ -73,7 +73,10 @@ extern _Atomic ac_entry *ac_table;
  *   AC_OV_CLOSED      the fd has no entry, whatever the table says (a close
  *                     left its old entry there: fdtable.c keeps a list of
  *                     such fds and clears them in the table before the next
- *                     fork, so that no child inherits them);
+ *                     fork once the kernel has closed them, so that no
+ *                     child inherits them - and a child forked while a
+ *                     close is on its way does inherit the entry with the
+ *                     fd, which the release may be leaving armed for it);
  *   AC_OV_EPOCH | E   the table's word, but made at epoch E: a new socket
  *                     whose entry differs from the stale one left in the
  *                     table by its epoch only (the same kind of connection

@@ -33,18 +33,18 @@ AC_EXPORT int socket(int domain, int type, int protocol)
 		return fd;
 	ac_keepalive_forget(fd); /* options of an earlier socket with this number */
 	if (!ac_policy_is_tcp(domain, type, protocol)) {
-		ac_set(fd, ac_entry_new(AC_F_KNOWN)); /* replaces any stale entry */
+		ac_set_made(fd, ac_entry_new(AC_F_KNOWN)); /* replaces any stale entry */
 		return fd;
 	}
 	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP);
 	if (filtered()) {
-		ac_set(fd, e);
+		ac_set_made(fd, e);
 		return fd;
 	}
 	e |= AC_F_DECIDED | AC_F_MANAGED;
 	if (ac_arm(fd))
 		e |= AC_F_ARMED;
-	ac_set(fd, e);
+	ac_set_made(fd, e);
 	/* Not counted or logged yet: the socket may become a listener (not a
 	 * connection) and has no addresses.  connect() counts and logs it. */
 	return fd;
@@ -119,7 +119,7 @@ static int accepted(int lfd, int fd)
 	 * shares the listener's view, no system call. */
 	ac_keepalive_copy(lfd, fd);
 	if (!(l & AC_F_TCP)) {
-		ac_set(fd, l ? ac_entry_new(AC_F_KNOWN) : 0);
+		ac_set_made(fd, l ? ac_entry_new(AC_F_KNOWN) : 0);
 		return fd;
 	}
 	/* The connection inherits the listener's linger, so also the program's view. */
@@ -131,7 +131,7 @@ static int accepted(int lfd, int fd)
 		if (ac_arm(fd))
 			e |= AC_F_ARMED;
 	}
-	ac_set(fd, e);
+	ac_set_made(fd, e);
 	if (e & AC_F_ARMED) {
 		AC_COUNT(armed);
 		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);

@@ -44,6 +44,23 @@ static inline unsigned ac_epoch_now(void)
 	return atomic_load_explicit(ac_epoch_word, memory_order_relaxed);
 }
 
+/* Store the entry of an fd the kernel has just made, stamped when it was
+ * built.  A fork on another thread between the system call that made the fd
+ * and this store gives the child the fd but not the entry, and such a child
+ * must not count as a holder of the socket (it could not disarm it at its own
+ * end: RST where the last holder's close was graceful).  Every fork takes
+ * its epochs before the kernel copies the process (fork.c), so when the
+ * epoch moved since the stamp the entry is stamped again, above that fork's:
+ * no holder search counts on that child for it. */
+static inline void ac_set_made(int fd, ac_entry e)
+{
+	ac_set(fd, e);
+	atomic_thread_fence(memory_order_seq_cst);
+	unsigned now = atomic_load_explicit(ac_epoch_word, memory_order_seq_cst);
+	if (e && now != ac_entry_epoch(e))
+		ac_set(fd, ac_entry_with_epoch(e, now));
+}
+
 static inline bool ac_on(void)
 {
 	return AC_LIKELY(atomic_load_explicit(&ac_active, memory_order_relaxed)) && !ac_in_vfork;

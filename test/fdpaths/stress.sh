@@ -25,57 +25,68 @@
 . "$(dirname "$0")/lib-fd.sh"
 STRESS="$AC_BIN/fd_stress"
 need_lib "$STRESS"
-PORT=24750
-# 8 x 7,000 = 56,000 connections < 64,512 ports (1024-65535 in the namespace)
-ARGS=(--port $PORT --threads 8 --conns 7000 --seconds 45 --seed "${FD_STRESS_SEED:-1}")
 COUNTERS="TcpOutRsts TcpExtTCPAbortOnClose TcpExtTCPAbortOnData TcpExtTCPAbortOnLinger TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnMemory TcpActiveOpens"
-d="$AC_TMP/stress"
-mkdir -p "$d"
+# stress_case NAME PORT SECONDS PER_THREAD [fd_stress options...]
+stress_case() {
+	local name=$1 PORT=$2 secs=$3 per=$4 oracle rsts rst_detail line status stats problem conns okc why d
+	shift 4
+	local -a extra=("$@")
+	# 8 x PER_THREAD connections < 64,512 ports (1024-65535 in the namespace)
+	ARGS=(--port $PORT --threads 8 --conns "$per" --seconds "$secs" --seed "${FD_STRESS_SEED:-1}" "${extra[@]}")
+	d="$AC_TMP/$name"
+	mkdir -p "$d"
 
-if unshare -n true 2>/dev/null && command -v nstat >/dev/null && command -v ip >/dev/null; then
-	oracle=nstat
-	with_timeout 120 unshare -n bash -c '
-		ip link set lo up || exit 3
-		sysctl -qw net.ipv4.ip_local_port_range="1024 65535" || exit 3
-		env LD_PRELOAD="$1" ABORTCLOSE_STATS=1 "$2" "${@:4}" >"$3/out" 2>"$3/err"
-		echo "status=$?" >>"$3/out"
-		nstat -asz '"$COUNTERS"' >"$3/nstat"
-	' stress "$(ac_preload)" "$STRESS" "$d" "${ARGS[@]}" || true
-	rsts=$(awk '$1 ~ /^TcpExtTCPAbortOn/ { s += $2 } END { print s + 0 }' "$d/nstat" 2>/dev/null)
-	rst_detail=$(awk '$1 ~ /^Tcp/ { printf "%s=%s ", $1, $2 }' "$d/nstat" 2>/dev/null)
-else
-	in_ci && { echo "  FAIL: unshare -n / nstat / ip not usable (required in CI)"; exit 1; }
-	need_tool tcpdump
-	oracle=tcpdump
-	# host namespace: stay below its port range (28,232 by default)
-	ARGS=(--port $PORT --threads 8 --conns 3000 --seconds 45 --seed "${FD_STRESS_SEED:-1}")
-	capture_start $PORT || { fail stress "tcpdump did not start"; ac_finish; }
-	with_timeout 120 env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_STATS=1 "$STRESS" "${ARGS[@]}" \
-		>"$d/out" 2>"$d/err"
-	echo "status=$?" >>"$d/out"
-	capture_stop || true
-	# An abort is RST|ACK ("[R.]", tcp_send_active_reset); the reply for a
-	# socket already gone is a bare "[R]" (see above): not counted.
-	rsts=$(tcpdump -r "$AC_CAP_FILE" -nn "tcp port $PORT" 2>/dev/null | grep -cE 'Flags \[R\.\]' || true)
-	rst_detail="RST|ACK packets on port $PORT: $rsts"
-fi
+	if unshare -n true 2>/dev/null && command -v nstat >/dev/null && command -v ip >/dev/null; then
+		oracle=nstat
+		with_timeout 120 unshare -n bash -c '
+			ip link set lo up || exit 3
+			sysctl -qw net.ipv4.ip_local_port_range="1024 65535" || exit 3
+			env LD_PRELOAD="$1" ABORTCLOSE_STATS=1 "$2" "${@:4}" >"$3/out" 2>"$3/err"
+			echo "status=$?" >>"$3/out"
+			nstat -asz '"$COUNTERS"' >"$3/nstat"
+		' stress "$(ac_preload)" "$STRESS" "$d" "${ARGS[@]}" || true
+		rsts=$(awk '$1 ~ /^TcpExtTCPAbortOn/ { s += $2 } END { print s + 0 }' "$d/nstat" 2>/dev/null)
+		rst_detail=$(awk '$1 ~ /^Tcp/ { printf "%s=%s ", $1, $2 }' "$d/nstat" 2>/dev/null)
+	else
+		in_ci && { echo "  FAIL: unshare -n / nstat / ip not usable (required in CI)"; exit 1; }
+		need_tool tcpdump
+		oracle=tcpdump
+		# host namespace: stay below its port range (28,232 by default)
+		ARGS=(--port $PORT --threads 8 --conns 3000 --seconds "$secs" --seed "${FD_STRESS_SEED:-1}" "${extra[@]}")
+		capture_start $PORT || { fail "$name" "tcpdump did not start"; return; }
+		with_timeout 120 env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_STATS=1 "$STRESS" "${ARGS[@]}" \
+			>"$d/out" 2>"$d/err"
+		echo "status=$?" >>"$d/out"
+		capture_stop || true
+		# An abort is RST|ACK ("[R.]", tcp_send_active_reset); the reply for a
+		# socket already gone is a bare "[R]" (see above): not counted.
+		rsts=$(tcpdump -r "$AC_CAP_FILE" -nn "tcp port $PORT" 2>/dev/null | grep -cE 'Flags \[R\.\]' || true)
+		rst_detail="RST|ACK packets on port $PORT: $rsts"
+	fi
 
-line=$(grep '^conns=' "$d/out" | head -1)
-status=$(sed -n 's/^status=//p' "$d/out")
-stats=$(grep -o 'stats: .*' "$d/err" | head -1)
-problem=$(grep -v 'libabortclose\[[0-9]*\]: stats:' "$d/err" | head -c 300)
-conns=$(echo "$line" | sed -nE 's/^conns=([0-9]+).*/\1/p')
-okc=$(echo "$line" | sed -nE 's/.* ok=([0-9]+).*/\1/p')
-why=""
-[ -n "$line" ] || why="no result line (status ${status:-?}): $(head -c 300 "$d/err")"
-[ "${status:-x}" = 0 ] || why="${why:+$why; }fd_stress status ${status:-?}: ${problem}"
-[ -z "$problem" ] || why="${why:+$why; }stderr: $problem"
-[ "${conns:-0}" -gt 0 ] && [ "$conns" = "$okc" ] || why="${why:+$why; }graceful-close losses: ${line%% paths=*}"
-[ "${rsts:-x}" = 0 ] || why="${why:+$why; }aborts seen ($oracle): $rst_detail"
-case $stats in *"left-armed=0"*) ;; *) why="${why:+$why; }library stats: ${stats:-none (library not loaded?)}" ;; esac
-if [ -n "$why" ]; then
-	fail "threads-random-close-paths" "$why"
-else
-	pass "threads-random-close-paths (${line%% paths=*}; $oracle: $rst_detail; library $stats)"
-fi
+	line=$(grep '^conns=' "$d/out" | head -1)
+	status=$(sed -n 's/^status=//p' "$d/out")
+	stats=$(grep -o 'stats: .*' "$d/err" | head -1)
+	problem=$(grep -v 'libabortclose\[[0-9]*\]: stats:' "$d/err" | head -c 300)
+	conns=$(echo "$line" | sed -nE 's/^conns=([0-9]+).*/\1/p')
+	okc=$(echo "$line" | sed -nE 's/.* ok=([0-9]+).*/\1/p')
+	why=""
+	[ -n "$line" ] || why="no result line (status ${status:-?}): $(head -c 300 "$d/err")"
+	[ "${status:-x}" = 0 ] || why="${why:+$why; }fd_stress status ${status:-?}: ${problem}"
+	[ -z "$problem" ] || why="${why:+$why; }stderr: $problem"
+	[ "${conns:-0}" -gt 0 ] && [ "$conns" = "$okc" ] || why="${why:+$why; }graceful-close losses: ${line%% paths=*}"
+	[ "${rsts:-x}" = 0 ] || why="${why:+$why; }aborts seen ($oracle): $rst_detail"
+	case $stats in *"left-armed=0"*) ;; *) why="${why:+$why; }library stats: ${stats:-none (library not loaded?)}" ;; esac
+	if [ -n "$why" ]; then
+		fail "$name" "$why"
+	else
+		pass "$name (${line%% paths=*}; $oracle: $rst_detail; library $stats)"
+	fi
+}
+
+stress_case threads-random-close-paths 24750 45 7000
+# The same with a ninth thread forking every 2 ms (the child _exits at once):
+# forks meet sockets made and closed on the other threads (the state table's
+# overlay, cleared of closed fds before each fork: shim/fdtable.c).
+stress_case threads-random-close-paths-while-forking 24751 15 3000 --fork-every-us 2000
 ac_finish

@@ -3,6 +3,7 @@
  * library): every connection must end gracefully with every byte.
  *
  *   fd_stress --port P [--threads T] [--conns N] [--seconds S] [--seed X]
+ *             [--fork-every-us U]
  *
  * T client threads each make up to N connections (stopping after S seconds)
  * to a listener served by T acceptor threads.  Per connection a random
@@ -15,7 +16,12 @@
  * receiving end checks that it got exactly the payload, then EOF.
  * Prints one line:
  *   conns=N ok=N reset=N short=N mismatch=N errors=N paths=<count per path>
- * and exits 0 when ok == conns, 1 otherwise.  No fork anywhere.
+ * and exits 0 when ok == conns, 1 otherwise.  No fork anywhere, unless
+ * --fork-every-us: one more thread forks every U microseconds while the
+ * others run (the child _exits at once: its exit policy releases every
+ * socket it inherited, which the parent still holds), so that forks meet
+ * sockets being made and closed on other threads (the state table's overlay
+ * and its clearing before each fork, shim/fdtable.c).  Prints forks=N too.
  */
 #include "testnet.h"
 
@@ -25,6 +31,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define MAX_LEN (256 * 1024)
@@ -261,6 +268,27 @@ static void *client(void *arg)
 	return NULL;
 }
 
+static _Atomic long forks;
+static long fork_every_us;
+
+static void *forker(void *unused)
+{
+	(void)unused;
+	while (now_s() < deadline) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid) {
+			atomic_fetch_add(&errors, 1);
+			report("forker: fork/waitpid", errno);
+			break;
+		}
+		atomic_fetch_add(&forks, 1);
+		usleep((useconds_t)fork_every_us);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	int threads = 8;
@@ -278,9 +306,12 @@ int main(int argc, char **argv)
 			seconds = atof(argv[i + 1]);
 		else if (strcmp(argv[i], "--seed") == 0)
 			seed = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--fork-every-us") == 0)
+			fork_every_us = atol(argv[i + 1]);
 	}
 	if (!port || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: fd_stress --port P [--threads T] [--conns N] [--seconds S] [--seed X]\n");
+		fprintf(stderr, "usage: fd_stress --port P [--threads T] [--conns N] [--seconds S] [--seed X] "
+				"[--fork-every-us U]\n");
 		return 2;
 	}
 	unsigned bound;
@@ -297,8 +328,13 @@ int main(int argc, char **argv)
 		ca[t].conns = per_thread;
 		pthread_create(&cli[t], NULL, client, &ca[t]);
 	}
+	pthread_t fk;
+	if (fork_every_us > 0)
+		pthread_create(&fk, NULL, forker, NULL);
 	for (int t = 0; t < threads; t++)
 		pthread_join(cli[t], NULL);
+	if (fork_every_us > 0)
+		pthread_join(fk, NULL);
 	/* Every connection has been accepted (each client waited for its own
 	 * exchange or sent and closed; the acceptors drain the rest). */
 	for (;;) {
@@ -311,9 +347,9 @@ int main(int argc, char **argv)
 	shutdown(lfd, SHUT_RDWR); /* wakes the acceptors: accept() fails */
 	for (int t = 0; t < threads; t++)
 		pthread_join(acc[t], NULL);
-	printf("conns=%ld ok=%ld reset=%ld short=%ld mismatch=%ld errors=%ld paths=", atomic_load(&conns),
+	printf("conns=%ld ok=%ld reset=%ld short=%ld mismatch=%ld errors=%ld forks=%ld paths=", atomic_load(&conns),
 	       atomic_load(&ok), atomic_load(&resets), atomic_load(&shorts), atomic_load(&mismatches),
-	       atomic_load(&errors));
+	       atomic_load(&errors), atomic_load(&forks));
 	for (int p = 0; p < N_PATHS; p++)
 		printf("%s%s:%ld", p ? "," : "", path_names[p], atomic_load(&path_count[p]));
 	putchar('\n');
