@@ -135,6 +135,17 @@ static int server(long port, long n, long m)
 	return 0;
 }
 
+/* Read connections fds[from..to) to EOF, one after the other, and close them. */
+static void drain(const int *fds, long from, long to)
+{
+	for (long i = from; i < to; i++) {
+		char buf[64];
+		while (read(fds[i], buf, sizeof buf) > 0)
+			;
+		close(fds[i]);
+	}
+}
+
 static int client(long port, long n, long m)
 {
 	struct sockaddr_in sa = addr(port);
@@ -157,12 +168,7 @@ static int client(long port, long n, long m)
 		if (i >= n && write(fds[i], "x", 1) != 1)
 			die("client write");
 	}
-	for (long i = n; i < n + m; i++) {
-		char buf[64];
-		while (read(fds[i], buf, sizeof buf) > 0)
-			;
-		close(fds[i]);
-	}
+	drain(fds, n, n + m);
 	for (long i = 0; i < n; i++)
 		close(fds[i]);
 	return 0;
@@ -198,12 +204,7 @@ static int client_timed(long port, long n, long m)
 		if (i >= n && write(fds[i], "x", 1) != 1)
 			die("client-timed write");
 	}
-	for (long i = n; i < n + m; i++) {
-		char buf[64];
-		while (read(fds[i], buf, sizeof buf) > 0)
-			;
-		close(fds[i]);
-	}
+	drain(fds, n, n + m);
 	int64_t t = now_ns() - t0;
 	for (long i = 0; i < n; i++)
 		close(fds[i]);

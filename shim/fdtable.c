@@ -70,9 +70,9 @@ int ac_table_init(void)
 #define OV_HEAD 2048
 #define CLOSED_CAP ((OV_HEAD - sizeof(unsigned)) / sizeof(int))
 struct overlay_head {
-	_Atomic unsigned n;           /* fds listed (may pass CLOSED_CAP: full) */
-	_Atomic int fd[CLOSED_CAP - 1];
-	_Atomic unsigned overflow;    /* some were not listed: scan instead */
+	_Atomic unsigned n;           /* fds closed since the last fork; past
+				       * CLOSED_CAP the list is full: scan */
+	_Atomic int fd[CLOSED_CAP];
 };
 _Static_assert(sizeof(struct overlay_head) <= OV_HEAD, "the list fits in half a page");
 static struct overlay_head *ov_head;
@@ -96,10 +96,8 @@ static void overlay_init(size_t n)
 AC_HOT static void list_closed(int fd)
 {
 	unsigned i = atomic_fetch_add_explicit(&ov_head->n, 1, memory_order_relaxed);
-	if (i < CLOSED_CAP - 1)
+	if (i < CLOSED_CAP)
 		atomic_store_explicit(&ov_head->fd[i], fd, memory_order_release);
-	else if (!atomic_load_explicit(&ov_head->overflow, memory_order_relaxed))
-		atomic_store_explicit(&ov_head->overflow, 1, memory_order_release);
 }
 
 #define AC_ENTRY_NOT_EPOCH (~(~0ull << AC_EPOCH_SHIFT)) /* flags and linger */
@@ -197,9 +195,9 @@ AC_HOT void ac_table_before_fork(void)
 		return;
 	int saved = errno;
 	unsigned n = atomic_exchange_explicit(&ov_head->n, 0, memory_order_acq_rel);
-	bool scan = atomic_exchange_explicit(&ov_head->overflow, 0, memory_order_acq_rel) || n >= CLOSED_CAP - 1;
-	if (n > CLOSED_CAP - 1)
-		n = CLOSED_CAP - 1;
+	bool scan = n > CLOSED_CAP;
+	if (scan)
+		n = CLOSED_CAP;
 	for (unsigned i = 0; i < n; i++)
 		clear_if_closed(atomic_load_explicit(&ov_head->fd[i], memory_order_acquire));
 	if (scan) {

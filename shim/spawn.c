@@ -69,8 +69,8 @@ void ac_spawn_note_exec(int dirfd, const char *path, int at_flags, char *const e
 		spawn_exec = ac_exec_keeps_us(dirfd, path, at_flags, envp) ? EXEC_RUNS_US : EXEC_WITHOUT_US;
 }
 
-/* vfork.S: before the system call (errno untouched), and after it in the
- * parent with its result (the pid, or -errno). */
+/* vfork.S (and clone below): before the system call (errno untouched), and
+ * after it in the parent with its result (the pid, or -errno). */
 AC_HIDDEN void ac_vfork_begin(void);
 AC_HIDDEN void ac_vfork_begin(void)
 {
@@ -113,13 +113,10 @@ AC_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		ac_in_vfork++;
 	}
 	int r = ac_real_clone(fn, stack, flags, arg, ptid, tls, ctid);
-	if (vm) {
-		ac_in_vfork--; /* the child has exec'd or exited */
-		int saved = errno;
-		spawn_done(r, spawn_exec == EXEC_RUNS_US);
-		AC_ERRNO_RESTORE(saved);
-	}
-	return r;
+	if (!vm)
+		return r;
+	ac_in_vfork--; /* the child has exec'd or exited */
+	return (int)ac_vfork_done(r < 0 ? -errno : r);
 }
 
 /* posix_spawn(p): the program and its environment are known now (posix_spawnp
@@ -162,5 +159,3 @@ AC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 {
 	return spawn(true, pid, file, fa, attr, argv, envp);
 }
-
-

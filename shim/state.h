@@ -55,12 +55,14 @@ static inline unsigned ac_epoch_now(void)
 static inline void ac_set_made(int fd, ac_entry e)
 {
 	ac_set(fd, e);
+	if (!e)
+		return;
 	/* A read-modify-write reads the latest epoch, and it orders the store
 	 * before a later bump (which then copies it into the child), or after an
 	 * earlier one (which it then sees).  Not a fence: ThreadSanitizer has
 	 * none; the word is in the ledger's shared memory (no copy-on-write). */
 	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
-	if (e && now != ac_entry_epoch(e))
+	if (now != ac_entry_epoch(e))
 		ac_set(fd, ac_entry_with_epoch(e, now));
 }
 
