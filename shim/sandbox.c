@@ -47,6 +47,7 @@
 #include "log.h"
 #include "real.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -185,6 +186,18 @@ static const struct call calls[] = {
 #ifdef SYS_kcmp
 	{ "kcmp(KCMP_FILE)", SYS_kcmp, { A_PID, A_PID, 0 /* KCMP_FILE */, A_SOCK, A_SOCK, 0 }, ALWAYS },
 #endif
+	/* Will an exec'd or spawned program run under the library (exec_target.c:
+	 * hook_exec.c before an exec, also in a vfork child; spawn.c before
+	 * posix_spawn): the file's mode, its ELF header and program headers,
+	 * the PATH search. */
+	{ "newfstatat(exec target)", SYS_newfstatat, { AT_FDCWD, A_PTR, A_PTR, 0, 0, 0 }, ALWAYS },
+	{ "openat(exec target)", SYS_openat, { AT_FDCWD, A_PTR, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, 0, 0 }, ALWAYS },
+	{ "pread64(exec target header)", SYS_pread64, { A_DIR, A_PTR, 256, 0, 0, 0 }, ALWAYS },
+	{ "pread64(exec target program header)", SYS_pread64, { A_DIR, A_PTR, sizeof(Elf64_Phdr), 64, 0, 0 }, ALWAYS },
+#ifdef SYS_faccessat2
+	{ "faccessat2(PATH search)", SYS_faccessat2, { AT_FDCWD, A_PTR, X_OK, AT_EACCESS, 0, 0 }, ALWAYS },
+#endif
+	{ "faccessat(PATH search)", SYS_faccessat, { AT_FDCWD, A_PTR, X_OK, 0, 0, 0 }, ALWAYS },
 	/* SCM_RIGHTS hand-overs (hook_sendmsg.c, hook_recvmsg.c: the peer). */
 	{ "getsockopt(SO_PEERCRED)", SYS_getsockopt, { A_SOCK, SOL_SOCKET, SO_PEERCRED, A_PTR, A_PTR, 0 }, ALWAYS },
 	/* Keepalive by policy (keepalive.c), at socket birth and adoption. */
