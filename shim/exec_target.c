@@ -25,26 +25,27 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static bool env_keeps_us(char *const envp[])
+/* NULL if envp loads the library, on; else why not. */
+static const char *env_refusal(char *const envp[])
 {
 	bool preloaded = false;
 	if (!envp)
-		return false;
+		return "environment-without-LD_PRELOAD";
 	for (char *const *e = envp; *e; e++)
 		if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && strstr(*e + 11, "libabortclose"))
 			preloaded = true;
 	if (!preloaded)
-		return false;
+		return "environment-without-LD_PRELOAD";
 	/* 12 KiB: kept off the stack.  Two threads exec'ing at once: the loser
 	 * answers "cannot tell" (the safe answer) rather than wait. */
 	static struct ac_policy scratch;
 	static atomic_flag busy = ATOMIC_FLAG_INIT;
 	char msg[AC_MSG_MAX];
 	if (atomic_flag_test_and_set(&busy))
-		return false;
+		return "another-thread-execs-at-once";
 	bool ok = ac_policy_parse(envp, 0, &scratch, msg) == 0 && scratch.enabled;
 	atomic_flag_clear(&busy);
-	return ok;
+	return ok ? NULL : "environment-turns-it-off-or-is-invalid";
 }
 
 /* 1 dynamic ELF, 0 static/setuid/unknown; depth limits #! recursion. */
@@ -89,9 +90,19 @@ out:
 	return result;
 }
 
+const char *ac_exec_refusal(int dirfd, const char *path, int at_flags, char *const envp[])
+{
+	if (!path)
+		return "program-not-found";
+	const char *why = env_refusal(envp);
+	if (!why && !file_loads_preload(dirfd, path, at_flags, 0))
+		why = "program-static-setuid-or-unreadable";
+	return why;
+}
+
 bool ac_exec_keeps_us(int dirfd, const char *path, int at_flags, char *const envp[])
 {
-	return path && env_keeps_us(envp) && file_loads_preload(dirfd, path, at_flags, 0);
+	return !ac_exec_refusal(dirfd, path, at_flags, envp);
 }
 
 /* The file execvp() would run: first match on PATH (default "/bin:/usr/bin"). */

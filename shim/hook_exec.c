@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "state.h"
 #include "export.h"
+#include "fmt.h"
 #include "log.h"
 #include "real.h"
 
@@ -52,6 +53,18 @@ static bool survivor_alias(int fd, ac_entry e, bool keeps)
 	return (e & AC_F_ALIASED) && keeps && ac_each_alias(fd, survives, &keeps);
 }
 
+/* fd goes on into a program without the library: its protection ends here. */
+static void gave_up(int fd, const char *refusal)
+{
+	if (!ac_log_enabled(AC_LEVEL_INFO))
+		return;
+	char ev[112];
+	char *p = ac_fmt_str(ev, ev + sizeof ev - 1, "gave-up:exec-");
+	p = ac_fmt_str(p, ev + sizeof ev - 1, refusal);
+	*p = 0;
+	ac_log_fd(AC_LEVEL_INFO, fd, ev, 0);
+}
+
 static void before_exec(int dirfd, const char *path, int at_flags, char *const envp[])
 {
 	if (!ac_on()) {
@@ -61,7 +74,8 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			ac_spawn_note_exec(dirfd, path, at_flags, envp);
 		return;
 	}
-	bool keeps = ac_exec_keeps_us(dirfd, path, at_flags, envp);
+	const char *refusal = ac_exec_refusal(dirfd, path, at_flags, envp);
+	bool keeps = !refusal;
 	int max = atomic_load(&ac_max_fd);
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
@@ -73,8 +87,11 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			continue;
 		if (is_cloexec(fd))
 			ac_release(fd, e & ~AC_F_ALIASED, 0, -1, "exec");
-		else /* survives the exec: the new program's close must not abort */
+		else { /* survives the exec: the new program's close must not abort */
 			ac_disarm(fd, e);
+			if (!keeps)
+				gave_up(fd, refusal);
+		}
 		ac_set(fd, e | AC_F_EXEC_TMP);
 	}
 	/* The decisions are taken: from here on this process no longer reports

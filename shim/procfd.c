@@ -136,6 +136,63 @@ static __attribute__((noinline)) enum ac_proc_answer scan_fd_table(long pid, int
 	return result;
 }
 
+/* ino of a "socket:[INODE]" link target of n bytes, 0 if it is not one. */
+static unsigned long socket_ino(const char *t, long n)
+{
+	if (n < 10 || memcmp(t, "socket:[", 8) != 0 || t[n - 1] != ']')
+		return 0;
+	unsigned long ino = 0;
+	for (long i = 8; i < n - 1; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+		ino = ino * 10 + (unsigned long)(t[i] - '0');
+	}
+	return ino;
+}
+
+int ac_procfd_each_socket(long pid, int (*visit)(int fd, unsigned long ino, void *ctx), void *ctx,
+			  const char **why)
+{
+	char path[64], buf[2048];
+	int dir = (int)ac_sys(SYS_openat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd", -1),
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dir < 0) {
+		if (errno == ESRCH || (errno == ENOENT && proc_mounted()))
+			return 0; /* no such process (any more) */
+		*why = errno == ENOENT ? "no-proc" : "fd-table-unreadable";
+		return AC_PROC_UNREADABLE;
+	}
+	int r = 0;
+	for (;;) {
+		long n = ac_sys(SYS_getdents64, dir, (long)buf, sizeof buf, 0, 0, 0);
+		if (n < 0 && errno != ENOENT && errno != ESRCH) {
+			*why = "fd-table-unreadable";
+			r = AC_PROC_UNREADABLE;
+		}
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && !r;) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			off += d->d_reclen;
+			char got[64];
+			long len;
+			if (d->d_name[0] == '.' ||
+			    (len = ac_sys(SYS_readlinkat, dir, (long)d->d_name, (long)got, sizeof got, 0, 0)) <= 0)
+				continue;
+			unsigned long ino = socket_ino(got, len);
+			int fd = 0;
+			for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
+				fd = fd * 10 + (*c - '0');
+			if (ino)
+				r = visit(fd, ino, ctx);
+		}
+		if (r)
+			break;
+	}
+	ac_sys(SYS_close, dir, 0, 0, 0, 0, 0);
+	return r;
+}
+
 AC_HOT enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why)
 {
 	if (fd >= 0 && same_file(my_pid, pid, fd) == 1)

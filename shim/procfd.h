@@ -30,4 +30,11 @@ enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long
  * the children. */
 int ac_procfd_each_child(long parent, int (*visit)(long pid, void *ctx), void *ctx);
 
+/* Calls visit(fd, socket inode, ctx) for each socket among the fds of process
+ * pid until visit returns non-zero (then returns that value); 0 at the end
+ * (a process that is gone has none), AC_PROC_UNREADABLE with *why as
+ * above.  O(fds of pid). */
+int ac_procfd_each_socket(long pid, int (*visit)(int fd, unsigned long ino, void *ctx), void *ctx,
+			  const char **why);
+
 #endif

@@ -13,9 +13,15 @@
  * ledger, like a forked one, and is kept there as an exec'd child when the
  * program it exec'd runs under this library: the parent's close then asks
  * the kernel whether it holds the socket (holders.c) and leaves it armed if
- * so.  A child whose program does not run under the library is taken back:
- * it could not disarm at its own graceful end, so it must not keep a socket
- * armed (invariant 1); the parent's close disarms, as before.
+ * so.  A child whose program does not run under the library is taken back,
+ * and every armed socket of ours it holds is disarmed as soon as the spawn
+ * returns (give_up_to): that program could never disarm at its own graceful
+ * end, which is the last holder's once we are gone (a crash of ours, or our
+ * close) - it would send RST (invariant 1).  Its fd table is read once
+ * through /proc, after its exec; when that is not possible, every armed
+ * socket of ours is disarmed (it may hold any of them: a dup2 in a vfork
+ * child or a posix_spawn file action can put a close-on-exec one on its
+ * stdout).  Each such socket gets one info line.
  *
  * Which program: posix_spawn's path and envp are known before the call.  A
  * vfork child tells its parent through the forking thread's TLS, which it
@@ -28,6 +34,8 @@
 #include "exec_target.h"
 #include "export.h"
 #include "ledger.h"
+#include "log.h"
+#include "procfd.h"
 #include "real.h"
 
 #include <errno.h>
@@ -35,6 +43,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 /* The spawn in progress on this thread (between begin and done): the child
  * slot, its fork epoch, and the vfork child's verdict on what it exec'd. */
@@ -54,12 +63,65 @@ static void spawn_begin(void)
 	spawn_slot = ac_ledger_spawn_begin(spawn_epoch);
 }
 
+/* Disarm fd, an armed socket of ours, for good: its protection is given up. */
+static void give_up(int fd, ac_entry e, const char *why, long pid)
+{
+	ac_disarm(fd, e);
+	ac_set(fd, e & ~AC_F_ARMED);
+	ac_log_fd(AC_LEVEL_INFO, fd, why, pid);
+}
+
+/* If fd is an armed socket of ours on inode ino: give it up. */
+static bool give_up_if(int fd, unsigned long ino, long pid)
+{
+	ac_entry e = ac_get(fd);
+	struct stat st;
+	if (!ac_entry_armed(e) || (e & AC_F_LISTENER) || ac_fstat(fd, &st) != 0 || st.st_ino != ino)
+		return false;
+	give_up(fd, e, "gave-up:held-by-program-without-library-pid-", pid);
+	return true;
+}
+
+/* One socket of the child (fd in its table): ours under the same number
+ * first (inherited), else by inode among all of ours (dup2'd elsewhere). */
+static int child_socket(int fd, unsigned long ino, void *ctx)
+{
+	long pid = *(long *)ctx;
+	if (give_up_if(fd, ino, pid) && !(ac_get(fd) & AC_F_ALIASED))
+		return 0;
+	int max = atomic_load(&ac_max_fd);
+	for (int other = 0; other <= max; other++)
+		if (other != fd)
+			give_up_if(other, ino, pid);
+	return 0;
+}
+
+/* Child pid runs a program without the library (top comment). */
+static void give_up_to(long pid)
+{
+	int saved = errno;
+	const char *why = NULL;
+	if (ac_procfd_each_socket(pid, child_socket, &pid, &why) == AC_PROC_UNREADABLE) {
+		int max = atomic_load(&ac_max_fd);
+		for (int fd = 0; fd <= max; fd++) {
+			ac_entry e = ac_get(fd);
+			if (ac_entry_armed(e) && !(e & AC_F_LISTENER))
+				give_up(fd, e, "gave-up:spawned-program-without-library-fd-table-unreadable-pid-", pid);
+		}
+	}
+	AC_ERRNO_RESTORE(saved);
+}
+
 static void spawn_done(long pid, bool runs_us)
 {
-	if (ac_in_vfork || !spawn_slot)
+	if (ac_in_vfork)
 		return;
-	ac_ledger_spawn_end(spawn_slot, spawn_epoch, pid, runs_us);
-	spawn_slot = 0;
+	if (spawn_slot) {
+		ac_ledger_spawn_end(spawn_slot, spawn_epoch, pid, runs_us);
+		spawn_slot = 0;
+	}
+	if (pid > 0 && !runs_us && ac_on())
+		give_up_to(pid);
 }
 
 /* hook_exec.c, in a vfork child about to exec path with envp. */
@@ -140,11 +202,12 @@ static int spawn(bool search, pid_t *pid, const char *file, const posix_spawn_fi
 		       : ac_real_posix_spawn(&kid, file, fa, attr, argv, envp);
 	if (r == 0 && pid)
 		*pid = kid;
-	if (runs_us) {
-		saved = errno;
+	saved = errno;
+	if (runs_us)
 		spawn_done(r == 0 ? kid : -1, true);
-		AC_ERRNO_RESTORE(saved);
-	}
+	else if (r == 0 && ac_on())
+		give_up_to(kid);
+	AC_ERRNO_RESTORE(saved);
 	return r;
 }
 

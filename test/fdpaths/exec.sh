@@ -33,13 +33,22 @@ fd_crash_pair kept-socket-new-program-exit1 $((p + 2)) $B --case exec-keep --end
 fd_server_case kept-socket-new-program-exit0 fin $((p + 4)) $B on --case exec-keep --end exit0
 fd_server_case kept-socket-new-program-closes fin $((p + 5)) $B on --case exec-keep --end close
 # ... into a program without the library: disarmed before the exec, so its
-# own graceful close is graceful (invariant 1).
+# own graceful close is graceful (invariant 1), and the protection given up
+# is said at info level, with the reason.
+log="$AC_TMP/exec-without-lib.log"
+FD_CASE_ENV=("PATH=$AC_BIN:$PATH" ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
 fd_server_case kept-socket-exec-without-lib-closes fin $((p + 6)) $B on --case exec-keep-nolib --end close
+fd_logged kept-socket-exec-without-lib-logs-the-give-up "$log" "gave-up:exec-environment-without-LD_PRELOAD"
+FD_CASE_ENV=("PATH=$AC_BIN:$PATH")
 # ... into a static binary (ldconfig is static-pie: no PT_INTERP, the loader
 # never reads LD_PRELOAD); it exits 0 holding the socket.
 if [ -x /usr/sbin/ldconfig ] && ! LC_ALL=C readelf -l /usr/sbin/ldconfig 2>/dev/null | grep -q INTERP; then
+	log="$AC_TMP/exec-static.log"
+	FD_CASE_ENV=("PATH=$AC_BIN:$PATH" ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
 	fd_server_case kept-socket-exec-static-binary fin $((p + 7)) $B on --case exec-other \
 		--self /usr/sbin/ldconfig --how --version
+	fd_logged kept-socket-exec-static-binary-logs-the-give-up "$log" "gave-up:exec-program-static-setuid-or-unreadable"
+	FD_CASE_ENV=("PATH=$AC_BIN:$PATH")
 else
 	fd_info kept-socket-exec-static-binary "no static /usr/sbin/ldconfig here; case not run"
 fi

@@ -62,6 +62,17 @@ fd_evidence() {
 	printf '%s\n' "$1" | grep -o -m1 'peer: first=[^;]*; from server: RST=[0-9]* FIN=[0-9]*'
 }
 
+# fd_logged NAME LOGFILE ERE: a case passing when the library's log (a case
+# run with ABORTCLOSE_LOG=file:LOGFILE) has a line matching ERE.
+fd_logged() {
+	local name=$1 log=$2 re=$3
+	if grep -Eq "$re" "$log" 2>/dev/null; then
+		pass "$name ($(grep -Eo "$re" "$log" | head -1))"
+	else
+		fail "$name" "no line matching $re in the log: $(head -c 300 "$log" 2>/dev/null | tr '\n' '|')"
+	fi
+}
+
 # fd_lib_env LIBMODE: the env(1) arguments that give LIBMODE.
 fd_lib_env() {
 	case $1 in

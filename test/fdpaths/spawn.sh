@@ -41,6 +41,23 @@ for how in vfork clone posix_spawn posix_spawnp; do
 done
 fd_server_case "handover-vfork-nolib-then-child-closes" fin 24532 $B on --case spawn-handover --how vfork-nolib --end close
 fd_server_case "handover-posix_spawn-nolib-then-child-closes" fin 24533 $B on --case spawn-handover --how posix_spawn-nolib --end close
+# The parent crashes instead of closing its copy: the spawned program is now
+# the last holder, and its graceful close must give every byte and FIN.  A
+# program without the library could not disarm: the parent must have
+# disarmed the socket when it learnt what the child exec'd (and said so at
+# info level).
+p=24537
+for how in vfork vfork-nolib posix_spawn-nolib; do
+	name="handover-$how-then-parent-crashes-then-child-closes"
+	log="$AC_TMP/$name.log"
+	FD_CASE_ENV=("PATH=/usr/bin:/bin" ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
+	fd_server_case "$name" fin $p $B on --case spawn-handover --how "$how-parent-crashes" --end close
+	case $how in
+	*-nolib) fd_logged "$name-logs-the-give-up" "$log" 'gave-up:held-by-program-without-library-pid-[0-9]+' ;;
+	esac
+	p=$((p + 1))
+done
+FD_CASE_ENV=("PATH=/usr/bin:/bin")
 
 # The same from Python (CPython's own subprocess, os.system).
 need_tool python3

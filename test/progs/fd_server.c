@@ -199,7 +199,12 @@ static int run_target(const char *mode, int fd)
 {
 	if (ready_fd >= 0) {
 		signal_fd(ready_fd); /* loaded (the library, if any, has adopted fd) */
-		wait_fd(go_fd);
+		/* a byte, or EOF: the parent that held the write end is gone */
+		char c;
+		ssize_t r;
+		while ((r = read(go_fd, &c, 1)) < 0 && errno == EINTR)
+			;
+		CHECK(r >= 0, "go pipe read");
 	}
 	if (strcmp(mode, "kill") == 0)
 		crash();
@@ -948,7 +953,10 @@ static void case_spawn(void)
  * copy, and the target ends with --end: kill (a crash: RST, the half sent
  * before is a clean prefix) or close (its close is the last holder's: every
  * byte and FIN, sent by the parent before the spawn).  The parent exits 0
- * once the target is gone. */
+ * once the target is gone.  "-parent-crashes" (after the rest of --how): the
+ * parent is killed instead of closing its copy, and the target goes on when
+ * it sees the go pipe's EOF: the target is then the last holder, and its
+ * close must give every byte and FIN, with or without the library in it. */
 static char *handover_argv[12];
 static char **handover_env;
 static int handover_exec(void *unused)
@@ -968,6 +976,8 @@ static void case_spawn_handover(void)
 	else
 		send_half(conn);
 	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	/* the target gets only its own ends (go's EOF is the parent's death) */
+	CHECK(fcntl(ready[0], F_SETFD, FD_CLOEXEC) == 0 && fcntl(go[1], F_SETFD, FD_CLOEXEC) == 0, "cloexec");
 	snprintf(fdbuf, sizeof fdbuf, "%d", conn);
 	snprintf(rbuf, sizeof rbuf, "%d", ready[1]);
 	snprintf(gbuf, sizeof gbuf, "%d", go[0]);
@@ -997,6 +1007,8 @@ static void case_spawn_handover(void)
 	close(ready[1]);
 	close(go[0]);
 	wait_fd(ready[0]); /* the target has loaded: it adopted the connection */
+	if (strstr(how, "-parent-crashes"))
+		crash();
 	CHECK(close(conn) == 0, "parent close");
 	signal_fd(go[1]);
 	wait_child(pid, -1);
