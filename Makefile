@@ -74,7 +74,7 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(SHIM_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
-progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(B)/test/setsockopt_counter.so $(if $(UNIT_SRC),$(B)/unit/run-unit)
+progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(B)/test/setsockopt_counter.so $(B)/test/fork_inside.so $(if $(UNIT_SRC),$(B)/unit/run-unit)
 
 # What is installed: the library and the helper programs (no libcheck needed).
 tools: $(TOOLS)
@@ -94,6 +94,11 @@ $(B)/test/cxx_server_static: test/unwind/cxx_server.cc | $(B)
 
 # Another preloaded library that wraps setsockopt (test/fdpaths/interposer.sh).
 $(B)/test/setsockopt_counter.so: test/preload/setsockopt_counter.c | $(B)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+# Forks inside accept or recvmsg, after the library (test/fdpaths/fork-window.sh, scm.sh).
+$(B)/test/fork_inside.so: test/preload/fork_inside.c | $(B)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -ldl
 

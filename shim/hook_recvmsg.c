@@ -5,7 +5,12 @@
  * candidate holder (holders.c).  When the sender cannot be named, the socket
  * is treated like an inherited one (epoch 0).  The control data is only
  * looked at when the kernel returned some (msg_controllen > 0): the data path
- * stays free. */
+ * stays free.
+ *
+ * The kernel installs a received fd during recvmsg (scm_detach_fds), before
+ * the library has its entry: a fork on another thread in between gives the
+ * child the fd, armed by the sender's library, without it (fork_window.c;
+ * one epoch read before the call and one after the adoption). */
 #include "state.h"
 #include "export.h"
 #include "log.h"
@@ -24,7 +29,7 @@ static long sender_of(int unix_fd)
 	return pid;
 }
 
-static void adopt_rights(int unix_fd, struct msghdr *msg)
+static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 {
 	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
 		return;
@@ -41,22 +46,39 @@ static void adopt_rights(int unix_fd, struct msghdr *msg)
 			ac_adopt_received(fd, sender);
 		}
 	}
+	/* As in ac_set_made: a read-modify-write orders the entries' stores
+	 * before a later fork's bump, or sees an earlier one. */
+	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
+	if (AC_LIKELY(now == before))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+			ac_made_during_fork(fd, before, now, "gave-up:forked-while-receiving-it");
+		}
+	}
 }
 
 AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	unsigned before = ac_epoch_now();
 	ssize_t r = ac_real_recvmsg(fd, msg, flags);
 	if (r >= 0 && ac_on() && msg && msg->msg_controllen > 0)
-		adopt_rights(fd, msg);
+		adopt_rights(fd, msg, before);
 	return r;
 }
 
 AC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
 {
+	unsigned before = ac_epoch_now();
 	int r = ac_real_recvmmsg(fd, vec, vlen, flags, tmo);
 	if (r > 0 && ac_on())
 		for (int i = 0; i < r; i++)
 			if (vec[i].msg_hdr.msg_controllen > 0)
-				adopt_rights(fd, &vec[i].msg_hdr);
+				adopt_rights(fd, &vec[i].msg_hdr, before);
 	return r;
 }

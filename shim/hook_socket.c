@@ -26,25 +26,29 @@ static bool filtered(void)
 	return ac_policy.ports_filtered || ac_policy.roles != AC_ROLE_ALL;
 }
 
+#define MADE_BY_SOCKET "gave-up:forked-while-creating-it"
+#define MADE_BY_ACCEPT "gave-up:forked-while-accepting-it"
+
 AC_EXPORT int socket(int domain, int type, int protocol)
 {
+	unsigned before = ac_epoch_now();
 	int fd = ac_real_socket(domain, type, protocol);
 	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
 		return fd;
 	ac_keepalive_forget(fd); /* options of an earlier socket with this number */
 	if (!ac_policy_is_tcp(domain, type, protocol)) {
-		ac_set_made(fd, ac_entry_new(AC_F_KNOWN)); /* replaces any stale entry */
+		ac_set_made(fd, ac_entry_new(AC_F_KNOWN), before, MADE_BY_SOCKET); /* replaces any stale entry */
 		return fd;
 	}
 	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP);
 	if (filtered()) {
-		ac_set_made(fd, e);
+		ac_set_made(fd, e, before, MADE_BY_SOCKET);
 		return fd;
 	}
 	e |= AC_F_DECIDED | AC_F_MANAGED;
 	if (ac_arm(fd))
 		e |= AC_F_ARMED;
-	ac_set_made(fd, e);
+	ac_set_made(fd, e, before, MADE_BY_SOCKET);
 	/* Not counted or logged yet: the socket may become a listener (not a
 	 * connection) and has no addresses.  connect() counts and logs it. */
 	return fd;
@@ -96,7 +100,7 @@ AC_EXPORT int listen(int fd, int backlog)
 	return ac_real_listen(fd, backlog);
 }
 
-static int accepted(int lfd, int fd)
+static int accepted(int lfd, int fd, unsigned before)
 {
 	if (fd < 0 || !ac_on())
 		return fd;
@@ -119,7 +123,7 @@ static int accepted(int lfd, int fd)
 	 * shares the listener's view, no system call. */
 	ac_keepalive_copy(lfd, fd);
 	if (!(l & AC_F_TCP)) {
-		ac_set_made(fd, l ? ac_entry_new(AC_F_KNOWN) : 0);
+		ac_set_made(fd, l ? ac_entry_new(AC_F_KNOWN) : 0, before, MADE_BY_ACCEPT);
 		return fd;
 	}
 	/* The connection inherits the listener's linger, so also the program's view. */
@@ -131,7 +135,7 @@ static int accepted(int lfd, int fd)
 		if (ac_arm(fd))
 			e |= AC_F_ARMED;
 	}
-	ac_set_made(fd, e);
+	ac_set_made(fd, e, before, MADE_BY_ACCEPT);
 	if (e & AC_F_ARMED) {
 		AC_COUNT(armed);
 		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);
@@ -143,12 +147,14 @@ static int accepted(int lfd, int fd)
 
 AC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return accepted(fd, ac_real_accept(fd, addr, len));
+	unsigned before = ac_epoch_now();
+	return accepted(fd, ac_real_accept(fd, addr, len), before);
 }
 
 AC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	return accepted(fd, ac_real_accept4(fd, addr, len, flags));
+	unsigned before = ac_epoch_now();
+	return accepted(fd, ac_real_accept4(fd, addr, len, flags), before);
 }
 
 AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

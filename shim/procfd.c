@@ -200,6 +200,21 @@ AC_HOT enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsign
 	return scan_fd_table(pid, fd, ino, why);
 }
 
+enum ac_proc_answer ac_procfd_holds_at(long my_pid, long pid, int fd, unsigned long ino)
+{
+	int same = same_file(my_pid, pid, fd);
+	if (same >= 0)
+		return same ? AC_PROC_YES : AC_PROC_NO;
+	char path[64], want[48];
+	size_t wantlen = link_target(want, ino);
+	char got[64];
+	long n = ac_sys(SYS_readlinkat, AT_FDCWD, (long)proc_path(path, sizeof path, pid, "/fd/", fd), (long)got,
+			sizeof got, 0, 0);
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH ? AC_PROC_NO : AC_PROC_UNREADABLE;
+	return n == (long)wantlen && memcmp(got, want, wantlen) == 0 ? AC_PROC_YES : AC_PROC_NO;
+}
+
 int ac_procfd_each_child(long parent, int (*visit)(long pid, void *ctx), void *ctx)
 {
 	char buf[2048], path[96];

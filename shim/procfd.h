@@ -23,6 +23,10 @@ enum ac_proc_answer { AC_PROC_NO = 0, AC_PROC_YES = 1, AC_PROC_UNREADABLE = -1 }
  * EPERM), "no-proc" (no /proc mounted), set only for AC_PROC_UNREADABLE. */
 enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why);
 
+/* Does process pid hold our fd at the same number (kcmp; else the link
+ * /proc/PID/fd/N against socket inode ino)?  O(1). */
+enum ac_proc_answer ac_procfd_holds_at(long my_pid, long pid, int fd, unsigned long ino);
+
 /* Calls visit(child pid, ctx) for each live child of process parent (all its
  * threads; /proc/PID/task/TID/children, CONFIG_PROC_CHILDREN) until visit
  * returns non-zero; returns that value, 0 at the end, -1 if a list could not

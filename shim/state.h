@@ -51,8 +51,12 @@ static inline unsigned ac_epoch_now(void)
  * end: RST where the last holder's close was graceful).  Every fork takes
  * its epochs before the kernel copies the process (fork.c), so when the
  * epoch moved since the stamp the entry is stamped again, above that fork's:
- * no holder search counts on that child for it. */
-static inline void ac_set_made(int fd, ac_entry e)
+ * no holder search counts on that child for it.  And a child that did get
+ * the fd without its entry could not tell it is armed: fork_window.c.
+ * before: the epoch read before the system call that made fd. */
+void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event);
+
+static inline void ac_set_made(int fd, ac_entry e, unsigned before, const char *event)
 {
 	ac_set(fd, e);
 	if (!e)
@@ -62,8 +66,11 @@ static inline void ac_set_made(int fd, ac_entry e)
 	 * earlier one (which it then sees).  Not a fence: ThreadSanitizer has
 	 * none; the word is in the ledger's shared memory (no copy-on-write). */
 	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
+	if (AC_LIKELY(now == before))
+		return;
 	if (now != ac_entry_epoch(e))
 		ac_set(fd, ac_entry_with_epoch(e, now));
+	ac_made_during_fork(fd, before, now, event); /* fork_window.c */
 }
 
 static inline bool ac_on(void)

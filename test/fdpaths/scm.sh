@@ -17,13 +17,15 @@ need_tool tcpdump
 B=1048576
 
 # scm_case NAME EXPECT PORT SENDER_LIBMODE RECEIVER_LIBMODE WHEN END
+# (SCM_RECV_ENV=(VAR=VAL ...) adds to the receiver's environment.)
+SCM_RECV_ENV=()
 scm_case() {
 	local name=$1 expect=$2 port=$3 smode=$4 rmode=$5 when=$6 end=$7
 	local d="$AC_TMP/$name-recv" rpid rst=0
 	local -a envargs
 	mkdir -p "$d"
 	mapfile -t envargs < <(fd_lib_env "$rmode")
-	ac_bg rpid "$d/out" "$d/err" env "${envargs[@]}" "$SCM" recv --unix "$d/sock" --go "$d/go" \
+	ac_bg rpid "$d/out" "$d/err" env "${envargs[@]}" "${SCM_RECV_ENV[@]}" "$SCM" recv --unix "$d/sock" --go "$d/go" \
 		--bytes $B --when "$when" --end "$end"
 	if ! wait_for_line "$d/out" '^READY-UNIX' 10 "$rpid" >/dev/null; then
 		fail "$name" "receiver not ready: $(head -c 200 "$d/err")"
@@ -50,4 +52,30 @@ for when in after before; do
 	scm_case "receiver-crashes-$when-close-of-plain-sender" rst $((p + 5)) nolib on $when kill
 	p=$((p + 10))
 done
+
+# A fork on another thread while the receiver is in recvmsg: the kernel has
+# installed the fd, the library has no entry yet, and the child inherits the
+# fd without one (test/preload/fork_inside.so forks at exactly that point).
+# The receiver then crashes or closes, and the child closes last, on purpose:
+# every byte and FIN.  Before, after the receiver's crash the child's close
+# sent RST: the socket was still armed and the child did not know it.  The
+# receiver gives the socket's protection up, with one info line.
+FORKER="$AC_BIN/fork_inside.so"
+[ -f "$FORKER" ] || fail setup "$FORKER not built"
+p=24720
+for end in kill close; do
+	name="forked-while-receiving-then-receiver-$end-then-child-closes"
+	log="$AC_TMP/$name.log" pidfile="$AC_TMP/$name.child"
+	SCM_RECV_ENV=("LD_PRELOAD=$(ac_preload) $FORKER" FORK_INSIDE=recvmsg "FORK_INSIDE_PIDFILE=$pidfile"
+		ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
+	scm_case "$name" fin $p on on after "$end"
+	if [ -s "$pidfile" ] && ! fd_wait_gone "$(cat "$pidfile")" 20; then
+		fail "$name-child-ends" "the forked child $(cat "$pidfile") is still running"
+		kill -KILL "$(cat "$pidfile")"
+	fi
+	[ -s "$pidfile" ] || fail "$name-child-forked" "fork_inside.so did not fork"
+	fd_logged "$name-logs-the-give-up" "$log" "gave-up:forked-while-receiving-it"
+	p=$((p + 1))
+done
+SCM_RECV_ENV=()
 ac_finish

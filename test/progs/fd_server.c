@@ -223,6 +223,9 @@ static int run_target(const char *mode, int fd)
 /* --- the cases ------------------------------------------------------------ */
 /* Each runs after the request was read; returning hands over to --end. */
 
+/* Nothing but the payload, then --end. */
+static void case_plain(void) { send_all(conn); }
+
 /* dup family: one copy closed, the other still holds the socket. */
 static void case_dup_close_copy(void) { int d = make_copy(conn); send_all(conn); CHECK(close(d) == 0, "close copy"); }
 static void case_dup_close_orig(void)
@@ -1019,6 +1022,7 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
+	{ "plain", case_plain },
 	{ "dup-close-copy", case_dup_close_copy },
 	{ "dup-close-orig", case_dup_close_orig },
 	{ "dup-close-both", case_dup_close_both },

@@ -1,0 +1,51 @@
+#!/bin/bash
+# fork-window.sh - a fork on another thread between the system call that
+# makes a connection's fd and the library's entry for it (shim/
+# fork_window.c).  test/preload/fork_inside.so, preloaded after the library,
+# forks inside accept4() at exactly that point; its child holds the
+# connection until the server is gone, then closes it on purpose.
+#   the child keeps it, the server crashes or closes: the child's close is
+#       the last holder's and must give every byte and FIN (before: the
+#       server's crash left it armed, and the child, which had no entry for
+#       it, sent RST); the protection given up is said at info level;
+#   the child lets go of it at once (a child forked while accept waited):
+#       nothing is given up, the server's crash gives RST (control:
+#       ABORTCLOSE=off gives FIN).
+# Ports 24810-24819.
+. "$(dirname "$0")/lib-fd.sh"
+need_lib "$FD_SERVER"
+need_tool tcpdump
+FORKER="$AC_BIN/fork_inside.so"
+[ -f "$FORKER" ] || { fail setup "$FORKER not built"; ac_finish; }
+
+B=1048576
+# windowed NAME EXPECT PORT LIBMODE HOW END
+windowed() {
+	local name=$1 expect=$2 port=$3 mode=$4 how=$5 end=$6
+	local log="$AC_TMP/$name.log" pidfile="$AC_TMP/$name.child" preload
+	preload=$(ac_preload)
+	FD_CASE_ENV=("LD_PRELOAD=$preload $FORKER" FORK_INSIDE="$how" "FORK_INSIDE_PIDFILE=$pidfile"
+		ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
+	[ "$mode" = off ] && FD_CASE_ENV+=(ABORTCLOSE=off)
+	fd_case "$name" "$expect" "$port" $B nolib "$FD_SERVER" --port "$port" --bytes $B --case plain --end "$end"
+	FD_CASE_ENV=()
+	if [ ! -s "$pidfile" ]; then
+		fail "$name-child-forked" "fork_inside.so did not fork"
+	elif ! fd_wait_gone "$(cat "$pidfile")" 20; then
+		fail "$name-child-ends" "the forked child $(cat "$pidfile") is still running"
+		kill -KILL "$(cat "$pidfile")"
+	fi
+}
+
+windowed child-keeps-it-server-crashes fin 24810 on accept kill
+fd_logged child-keeps-it-server-crashes-logs-the-give-up "$AC_TMP/child-keeps-it-server-crashes.log" \
+	"gave-up:forked-while-accepting-it"
+windowed child-keeps-it-server-closes fin 24811 on accept close
+windowed child-let-go-server-crashes-on rst 24812 on accept-let-go kill
+windowed child-let-go-server-crashes-off fin 24813 off accept-let-go kill
+if grep -q gave-up "$AC_TMP/child-let-go-server-crashes-on.log" 2>/dev/null; then
+	fail child-let-go-gives-nothing-up "$(grep -m1 gave-up "$AC_TMP/child-let-go-server-crashes-on.log")"
+else
+	pass child-let-go-gives-nothing-up
+fi
+ac_finish
