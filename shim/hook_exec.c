@@ -65,12 +65,26 @@ static void gave_up(int fd, const char *refusal)
 	ac_log_fd(AC_LEVEL_INFO, fd, ev, 0);
 }
 
+/* Will before_exec look at the program?  Only then is execvp's PATH search
+ * made here: a process where the library is off or stepped back (under a
+ * seccomp filter that may kill faccessat) makes none of its calls. */
+static bool exec_watched(void)
+{
+	return ac_on() || (ac_in_vfork && atomic_load_explicit(&ac_active, memory_order_relaxed));
+}
+
+/* execvp's program: the file the PATH search finds, when it is needed. */
+static const char *searched(const char *file, char buf[4096])
+{
+	return exec_watched() ? ac_exec_search(file, buf) : NULL;
+}
+
 static void before_exec(int dirfd, const char *path, int at_flags, char *const envp[])
 {
 	if (!ac_on()) {
 		/* A vfork child: its parent keeps it in the ledger if what it
 		 * execs runs under the library (spawn.c). */
-		if (ac_in_vfork && atomic_load_explicit(&ac_active, memory_order_relaxed))
+		if (exec_watched())
 			ac_spawn_note_exec(dirfd, path, at_flags, envp);
 		return;
 	}
@@ -153,7 +167,7 @@ AC_EXPORT int execv(const char *path, char *const argv[])
 AC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	char buf[4096];
-	before_exec(AT_FDCWD, ac_exec_search(file, buf), 0, envp);
+	before_exec(AT_FDCWD, searched(file, buf), 0, envp);
 	int r = ac_real_execvpe(file, argv, envp);
 	after_failed_exec();
 	return r;
@@ -162,7 +176,7 @@ AC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 AC_EXPORT int execvp(const char *file, char *const argv[])
 {
 	char buf[4096];
-	before_exec(AT_FDCWD, ac_exec_search(file, buf), 0, environ);
+	before_exec(AT_FDCWD, searched(file, buf), 0, environ);
 	int r = ac_real_execvp(file, argv);
 	after_failed_exec();
 	return r;

@@ -13,6 +13,12 @@
  *   allow-all installs a filter that allows everything, writes BYTES,
  *             prints "SENT" on stderr and waits to be killed (SIGKILL: the
  *             library must still have the connection armed: RST);
+ *   no-access-then-exec  a filter that kills faccessat and faccessat2 only
+ *             (the calls of an execvp's PATH search; the library's exec
+ *             wrapper makes them to know whether the program runs under
+ *             it), writes BYTES, then execvp("true") with the connection
+ *             open: the library must not make those calls (it steps back
+ *             when the filter goes in), true's exit 0 is the worker's;
  *   shared    forks: the child sandboxes itself as in prctl, writes BYTES,
  *             closes and exits 0; the parent still holds the connection,
  *             reports the child's status ("CHILD status=N"), then waits to
@@ -40,6 +46,22 @@ static struct sock_filter strict_filter[] = {
 	ALLOW_NR(__NR_close),
 	ALLOW_NR(__NR_exit_group),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+};
+
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
+#endif
+#define KILL_NR(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+		    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+
+static struct sock_filter no_access_filter[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	KILL_NR(__NR_faccessat),
+	KILL_NR(__NR_faccessat2),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 };
 
 static struct sock_filter allow_filter[] = {
@@ -91,7 +113,7 @@ static void say(const char *s)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: sandbox_worker PORT BYTES prctl|syscall|allow-all|shared\n");
+		fprintf(stderr, "usage: sandbox_worker PORT BYTES prctl|syscall|allow-all|no-access-then-exec|shared\n");
 		return 2;
 	}
 	unsigned port;
@@ -126,6 +148,14 @@ int main(int argc, char **argv)
 		say("SENT\n");
 		for (;;)
 			pause();
+	}
+	if (!strcmp(mode, "no-access-then-exec")) {
+		sandbox(no_access_filter, sizeof no_access_filter / sizeof no_access_filter[0], 0);
+		send_all(c, bytes);
+		char *args[] = { "true", NULL };
+		execvp("true", args);
+		perror("execvp");
+		return 2;
 	}
 	if (!strcmp(mode, "shared")) {
 		pid_t pid = fork();

@@ -18,6 +18,12 @@
 #       while its parent still holds the connection: the child exits 0, the
 #       connection stays armed (another live holder), and the parent's
 #       SIGKILL later gives RST (ABORTCLOSE=off: FIN).
+#   no-access-then-exec  a filter that kills only faccessat/faccessat2,
+#       then execvp("true") with the connection open: the library's exec
+#       wrapper asks whether the program runs under it with those calls
+#       (the PATH search) - it must have stepped back instead (SIGSYS
+#       before b24766a), the worker's status is true's 0, the peer gets
+#       every byte and FIN.  Control: ABORTCLOSE=off.
 #   filter-at-load  a program started under a filter (test/progs/
 #       seccomp_exec): Seccomp: 2 at load, the library passes everything
 #       through and says why at info level; a SIGKILL gives what the kernel
@@ -118,6 +124,10 @@ one_case shared-parent-killed 22416 shared rst '^CHILD' &&
 	  info_line shared-child-kept-armed '0 socket\(s\) disarmed \(FIN at their close\), 1 left armed for another process'; }
 one_case shared-parent-killed-off 22417 shared fin '^CHILD' ABORTCLOSE=off &&
 	info_line shared-child-not-killed-off 'CHILD status=0 signal=0'
+
+one_case no-access-then-exec 22419 no-access-then-exec fin "" PATH=/usr/bin:/bin &&
+	info_line no-access-then-exec-info-line 'stepped back for good at prctl\(PR_SET_SECCOMP\): a seccomp filter would answer faccessat'
+one_case no-access-then-exec-off 22420 no-access-then-exec fin "" PATH=/usr/bin:/bin ABORTCLOSE=off
 
 # At load: victim's sigkill end after all bytes; under the library it would
 # be RST, passed through it is the kernel's FIN.
