@@ -16,6 +16,11 @@
  * the library does not rewrite): sockets the program still holds stay armed
  * {1,0}; sockets closed on purpose (also from a handler) reach their peer as
  * a clean EOF.  Prints "ok ..." / "FAIL ...: why" lines; exit = failures.
+ *
+ * A worker's socket that a fork copied into a child before the library had
+ * its entry (shim/fork_window.c) is given up, with one info line: the
+ * worker checks then count the sockets found unarmed against the
+ * "gave-up:forked-while-" lines of the log named by $REL_HAZARDS_LOG.
  */
 #include "rel_common.h"
 
@@ -174,8 +179,7 @@ static void *worker(void *arg)
 		int c, s;
 		if (pair(&c, &s) != 0)
 			continue;
-		if (!rel_kernel_armed(c) || !rel_kernel_armed(s))
-			atomic_fetch_add(&worker_bad_arm, 1);
+		atomic_fetch_add(&worker_bad_arm, !rel_kernel_armed(c) + !rel_kernel_armed(s));
 		int d = dup(c);
 		struct linger l = {1, 7}, g;
 		socklen_t gl = sizeof g;
@@ -188,6 +192,20 @@ static void *worker(void *arg)
 		atomic_fetch_add(&worker_iters, 1);
 	}
 	return NULL;
+}
+
+/* Lines of the library's log that say a fork window gave a socket up. */
+static long fork_window_give_ups(void)
+{
+	const char *path = getenv("REL_HAZARDS_LOG");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	long n = 0;
+	char line[512];
+	while (f && fgets(line, sizeof line, f))
+		n += strstr(line, "gave-up:forked-while-") != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 static int keep_c, keep_s;     /* the long-lived connection parent and children share */
@@ -269,9 +287,12 @@ static int forks(int with_atfork)
 	verdict(child_bad == 0, name, "%ld children failed (new socket not armed or bad exit) of %d", child_bad, nforks);
 	snprintf(name, sizeof name, "%s-parent-socket-stays-armed", tag);
 	verdict(lost_arm == 0, name, "the parent's socket was disarmed by a child %ld times (of %d)", lost_arm, nforks);
-	snprintf(name, sizeof name, "%s-worker-sockets-armed", tag);
-	verdict(atomic_load(&worker_bad_arm) == 0, name, "%ld worker sockets not armed (of %ld)",
-		atomic_load(&worker_bad_arm), atomic_load(&worker_iters));
+	snprintf(name, sizeof name, "%s-worker-sockets-armed-or-given-up", tag);
+	long given_up = fork_window_give_ups();
+	printf("info %s: %ld worker sockets given up for a fork window\n", tag, given_up);
+	verdict(atomic_load(&worker_bad_arm) <= given_up, name,
+		"%ld worker sockets not armed, %ld given up with an info line (of %ld connections)",
+		atomic_load(&worker_bad_arm), given_up, atomic_load(&worker_iters));
 	/* The parent's own purposeful close of the shared socket: graceful. */
 	close(keep_c);
 	int e = peer_end(keep_s);

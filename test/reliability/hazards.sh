@@ -8,7 +8,9 @@
 #                  one that closes an inherited socket (socket_wrapper's
 #                  fork/signal deadlock).
 # No deadlock (each bounded by alarm + timeout), no lost state (kernel-side
-# linger of the sockets still held, EOF for those closed on purpose).  Each
+# linger of the sockets still held, EOF for those closed on purpose; a
+# worker's socket copied into a child by a fork inside its socket/accept is
+# given up, each with an info line in the log the program counts).  Each
 # runs with the plain and with the ASan+UBSan library; the sig-close mode
 # also runs with ABORTCLOSE=off, where its "armed" checks must fail (proof
 # that they see the library).  Ports 23501-23503.
@@ -23,6 +25,7 @@ run() {
 	local name=$1 preload=$2 out="$AC_TMP/$1.out" st=0
 	shift 2
 	with_timeout 90 env LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" \
+		ABORTCLOSE_LOG="file:$AC_TMP/$name.log" ABORTCLOSE_LOG_LEVEL=info REL_HAZARDS_LOG="$AC_TMP/$name.log" \
 		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" "${@:1:$#-1}" \
 		"$AC_BIN/rel_hazards" "${@: -1}" >"$out" 2>&1 || st=$?
 	if [ "$st" = 0 ] && ! grep -qE "Sanitizer|runtime error" "$out"; then
