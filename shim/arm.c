@@ -44,6 +44,14 @@ AC_HOT void ac_disarm(int fd, ac_entry e)
 	AC_ERRNO_RESTORE(saved);
 }
 
+void ac_give_up(int fd, ac_entry e, const char *event, long num)
+{
+	if (ac_entry_armed(e))
+		ac_disarm(fd, e);
+	ac_set(fd, (e & ~AC_F_ARMED) | AC_F_GAVE_UP);
+	ac_log_fd(AC_LEVEL_INFO, fd, event, num);
+}
+
 unsigned ac_sockaddr_port(const struct sockaddr *sa, socklen_t len)
 {
 	if (!sa)
@@ -140,7 +148,7 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 		if (e & AC_F_ARMED)
 			ac_disarm(fd, e);
 		e &= ~AC_F_ARMED;
-	} else if (!(e & AC_F_ARMED) && ac_arm(fd)) {
+	} else if (!(e & (AC_F_ARMED | AC_F_GAVE_UP)) && ac_arm(fd)) {
 		e |= AC_F_ARMED;
 	}
 	ac_set(fd, e);

@@ -18,7 +18,6 @@
  * have saturated (about 10^6 forks, fork.c; README, limits). */
 #include "state.h"
 #include "ledger.h"
-#include "log.h"
 #include "procfd.h"
 #include "real.h"
 
@@ -44,7 +43,9 @@ static int child_has_it(ac_slot c, unsigned born_at, void *ctx)
 void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event)
 {
 	ac_entry e = ac_get(fd);
-	if (!ac_entry_armed(e))
+	/* Armed now, or to be armed by its connect() (ABORTCLOSE_PORTS/ROLES
+	 * decide there): either way the child would not know. */
+	if (!(e & AC_F_TCP) || (e & AC_F_LISTENER) || ((e & AC_F_DECIDED) && !ac_entry_armed(e)))
 		return;
 	int saved = errno;
 	struct stat st;
@@ -55,10 +56,7 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 		w.ino = st.st_ino;
 		give_up = ac_ledger_each_child(me, before + 1, now, child_has_it, &w) != 0;
 	}
-	if (give_up) {
-		ac_disarm(fd, e);
-		ac_set(fd, e & ~AC_F_ARMED);
-		ac_log_fd(AC_LEVEL_INFO, fd, event, 0);
-	}
+	if (give_up)
+		ac_give_up(fd, e, event, 0);
 	AC_ERRNO_RESTORE(saved);
 }

@@ -168,7 +168,7 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 				if (port && (ac_decide_quiet(fd, e, AC_F_CONNECTED, port, &event) & AC_F_MANAGED))
 					ac_keepalive_apply(fd);
 			} else {
-				if ((e & AC_F_MANAGED) && !(e & AC_F_ARMED) && ac_arm(fd))
+				if ((e & AC_F_MANAGED) && !(e & (AC_F_ARMED | AC_F_GAVE_UP)) && ac_arm(fd))
 					e |= AC_F_ARMED; /* e.g. made before the library loaded */
 				/* Armed at socket(): it becomes a connection now. */
 				if (ac_entry_armed(e)) {

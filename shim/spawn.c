@@ -34,7 +34,6 @@
 #include "exec_target.h"
 #include "export.h"
 #include "ledger.h"
-#include "log.h"
 #include "procfd.h"
 #include "real.h"
 
@@ -63,14 +62,6 @@ static void spawn_begin(void)
 	spawn_slot = ac_ledger_spawn_begin(spawn_epoch);
 }
 
-/* Disarm fd, an armed socket of ours, for good: its protection is given up. */
-static void give_up(int fd, ac_entry e, const char *why, long pid)
-{
-	ac_disarm(fd, e);
-	ac_set(fd, e & ~AC_F_ARMED);
-	ac_log_fd(AC_LEVEL_INFO, fd, why, pid);
-}
-
 /* If fd is an armed socket of ours on inode ino: give it up. */
 static bool give_up_if(int fd, unsigned long ino, long pid)
 {
@@ -78,7 +69,7 @@ static bool give_up_if(int fd, unsigned long ino, long pid)
 	struct stat st;
 	if (!ac_entry_armed(e) || (e & AC_F_LISTENER) || ac_fstat(fd, &st) != 0 || st.st_ino != ino)
 		return false;
-	give_up(fd, e, "gave-up:held-by-program-without-library-pid-", pid);
+	ac_give_up(fd, e, "gave-up:held-by-program-without-library-pid-", pid);
 	return true;
 }
 
@@ -106,7 +97,7 @@ static void give_up_to(long pid)
 		for (int fd = 0; fd <= max; fd++) {
 			ac_entry e = ac_get(fd);
 			if (ac_entry_armed(e) && !(e & AC_F_LISTENER))
-				give_up(fd, e, "gave-up:spawned-program-without-library-fd-table-unreadable-pid-", pid);
+				ac_give_up(fd, e, "gave-up:spawned-program-without-library-fd-table-unreadable-pid-", pid);
 		}
 	}
 	AC_ERRNO_RESTORE(saved);

@@ -95,6 +95,12 @@ bool ac_arm(int fd);
 /* Restore the program's own linger recorded in e; errno is preserved. */
 void ac_disarm(int fd, ac_entry e);
 
+/* Give fd's protection up for good: a holder the library cannot reach could
+ * not tell the socket is armed, and its graceful close would send RST
+ * (invariant 1).  Disarmed if armed, marked AC_F_GAVE_UP so that no later
+ * connect() arms it, one info line (event, num). */
+void ac_give_up(int fd, ac_entry e, const char *event, long num);
+
 /* What the library knows of an fd it did not see created: classify it with
  * getsockopt(SO_DOMAIN/SO_TYPE/SO_PROTOCOL/SO_ACCEPTCONN/SO_LINGER).
  * Returns an entry with AC_F_KNOWN set (AC_F_TCP for TCP), or 0 if fd is not

@@ -10,7 +10,9 @@
 #       it, sent RST); the protection given up is said at info level;
 #   the child lets go of it at once (a child forked while accept waited):
 #       nothing is given up, the server's crash gives RST (control:
-#       ABORTCLOSE=off gives FIN).
+#       ABORTCLOSE=off gives FIN);
+#   a client's socket(), the same (victim client): its connect() must not
+#       arm the given-up socket again (it did: RST at the child's close).
 # Ports 24810-24819.
 . "$(dirname "$0")/lib-fd.sh"
 need_lib "$FD_SERVER"
@@ -48,4 +50,23 @@ if grep -q gave-up "$AC_TMP/child-let-go-server-crashes-on.log" 2>/dev/null; the
 else
 	pass child-let-go-gives-nothing-up
 fi
+
+# A client: the fork inside socket(); the victim connects, sends, and is
+# killed (or closes); the child holding the socket closes last.
+for end in sigkill close; do
+	name="client-socket-child-keeps-it-victim-$end"
+	log="$AC_TMP/$name.log"
+	CASE_NOLIB=1
+	CASE_ENV=("LD_PRELOAD=$(ac_preload) $FORKER" FORK_INSIDE=socket "FORK_INSIDE_PIDFILE=$AC_TMP/$name.child"
+		ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
+	[ "$end" = sigkill ] && port=24814 || port=24815
+	run_tcp_case "$name" client 4 $port $B "$end" fin
+	CASE_NOLIB=0
+	CASE_ENV=()
+	if [ -s "$AC_TMP/$name.child" ] && ! fd_wait_gone "$(cat "$AC_TMP/$name.child")" 20; then
+		fail "$name-child-ends" "the forked child is still running"
+		kill -KILL "$(cat "$AC_TMP/$name.child")"
+	fi
+	fd_logged "$name-logs-the-give-up" "$log" "gave-up:forked-while-creating-it"
+done
 ac_finish

@@ -3,7 +3,7 @@
  * kernel has made the new fd and before the library stores its entry (the
  * window of shim/fork_window.c), as another thread's fork may.  fork() here
  * resolves to the library's, first in LD_PRELOAD.
- *   FORK_INSIDE=accept|recvmsg   which call
+ *   FORK_INSIDE=accept|socket|recvmsg   which call (socket: TCP only)
  *   FORK_INSIDE_PIDFILE=PATH     the child writes its pid there
  * The child holds the new fd until its parent is gone (a pipe's EOF), then
  * closes it on purpose and exits 0: its close is the last holder's.
@@ -94,6 +94,17 @@ int accept4(int fd, struct sockaddr *a, socklen_t *l, int flags)
 	int r = next(fd, a, l, flags);
 	if (r >= 0 && (wanted("accept") || wanted("accept-let-go")))
 		fork_holding(&r, 1, wanted("accept-let-go"));
+	return r;
+}
+
+int socket(int domain, int type, int protocol)
+{
+	static int (*next)(int, int, int);
+	if (!next)
+		next = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
+	int r = next(domain, type, protocol);
+	if (r >= 0 && wanted("socket") && (domain == AF_INET || domain == AF_INET6) && (type & 0xf) == SOCK_STREAM)
+		fork_holding(&r, 1, 0);
 	return r;
 }
 
