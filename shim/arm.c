@@ -48,7 +48,12 @@ void ac_give_up(int fd, ac_entry e, const char *event, long num)
 {
 	if (ac_entry_armed(e))
 		ac_disarm(fd, e);
-	ac_set(fd, (e & ~AC_F_ARMED) | AC_F_GAVE_UP);
+	/* AC_F_ARMED stays: it also tells this process's release, and every
+	 * child's that inherits the entry, to write its release record and ask
+	 * for the other holders, which the other processes' decisions count on
+	 * (holders.c).  Without it (tried) a child's graceful close sent RST
+	 * in the forking stress test, 4 runs in 5. */
+	ac_set(fd, e | AC_F_GAVE_UP);
 	ac_log_fd(AC_LEVEL_INFO, fd, event, num);
 }
 

@@ -30,8 +30,9 @@ typedef uint64_t ac_entry;
 #define AC_F_MANAGED   (1ull << 35) /* under management (passed ports/roles) */
 #define AC_F_ARMED     (1ull << 36) /* the kernel holds our SO_LINGER {1,0} */
 #define AC_F_USER_ON   (1ull << 37) /* the program's own l_onoff */
-#define AC_F_GAVE_UP   (1ull << 38) /* protection given up: never armed again
-                                       (ac_give_up; was PASS_ARM, unused) */
+#define AC_F_GAVE_UP   (1ull << 38) /* protection given up: disarmed in the
+                                       kernel, never armed again (ac_give_up;
+                                       was PASS_ARM, unused) */
 #define AC_F_ALIASED   (1ull << 39) /* dup'd: another fd of this process may
                                        reference the same socket */
 #define AC_F_LISTENER  (1ull << 40)

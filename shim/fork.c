@@ -32,10 +32,14 @@ AC_HOT static unsigned bump(void)
 {
 	_Atomic unsigned *w = ac_epoch_word;
 	unsigned e = atomic_load(w);
-	while (e < AC_EPOCH_MAX && !atomic_compare_exchange_weak(w, &e, e + 1))
+	while ((e & AC_EPOCH_BITS) < AC_EPOCH_MAX && !atomic_compare_exchange_weak(w, &e, e + 1))
 		;
+	e &= AC_EPOCH_BITS;
 	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
+
+/* This thread's fork is counted in progress in the epoch word (state.h). */
+static __thread bool forking_counted;
 
 /* Move the epoch counter into this process's ledger slot (state.h). */
 AC_HOT void ac_fork_epoch_home(void)
@@ -64,6 +68,8 @@ AC_HOT static void before_fork(void)
 	if (!ac_on())
 		return;
 	ac_table_before_fork();
+	atomic_fetch_add(ac_epoch_word, AC_FORKING_ONE); /* before its epochs */
+	forking_counted = true;
 	ac_ledger_fork_prepare(ac_fork_epochs_take());
 }
 
@@ -71,6 +77,10 @@ AC_HOT static void after_fork_parent(void)
 {
 	if (ac_on())
 		ac_ledger_fork_parent();
+	if (forking_counted) {
+		forking_counted = false;
+		atomic_fetch_sub(ac_epoch_word, AC_FORKING_ONE); /* the kernel has copied us */
+	}
 }
 
 /* Everything the child writes of its own memory here is in the library's
@@ -79,7 +89,8 @@ AC_HOT static void after_fork_parent(void)
  * it (above every entry it inherited) until it is in its own slot. */
 AC_HOT static void after_fork_child(void)
 {
-	unsigned inherited = atomic_load(ac_epoch_word);
+	unsigned inherited = atomic_load(ac_epoch_word) & AC_EPOCH_BITS; /* not the parent's forks */
+	forking_counted = false;
 	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
 	atomic_store(&ac_epoch_private, birth);
 	ac_epoch_word = &ac_epoch_private;

@@ -7,8 +7,9 @@
  * close is the last holder's (the parent crashed, or the parent's close left
  * the socket armed because the child holds it), it sends RST where the
  * close was graceful (invariant 1).  So after storing the entry, if the
- * epoch moved since before the system call (every fork takes its epochs
- * before the kernel copies the process, fork.c), the children born in that
+ * epoch moved since before the system call, or a fork was in progress then
+ * (every fork is counted in progress before it takes its epochs and until
+ * the kernel has copied the process, fork.c), the children born in that
  * window are asked, through the kernel, whether they hold the fd at its
  * number (kcmp: one system call each; a child forked while the call was
  * still waiting holds something else there, or nothing).  If one does, or
@@ -53,8 +54,12 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 	ac_slot me = ac_ledger_self();
 	bool give_up = !me || ac_fstat(fd, &st) != 0;
 	if (!give_up) {
+		/* The forks begun since, and those in progress then: each took
+		 * two epochs, the child's first (fork.c). */
+		unsigned ep = before & AC_EPOCH_BITS, busy = before / AC_FORKING_ONE;
+		unsigned lo = ep + 1 > 2 * busy ? ep + 1 - 2 * busy : 1;
 		w.ino = st.st_ino;
-		give_up = ac_ledger_each_child(me, before + 1, now, child_has_it, &w) != 0;
+		give_up = ac_ledger_each_child(me, lo, now, child_has_it, &w) != 0;
 	}
 	if (give_up)
 		ac_give_up(fd, e, event, 0);

@@ -93,7 +93,8 @@ int ac_shutdown(int fd, int how, int (*real_shutdown)(int, int))
 	ac_disarm(fd, e);
 	int r = real_shutdown(fd, how);
 	if (r != 0) {
-		ac_arm(fd); /* ENOTCONN...: nothing was shut down, stay armed */
+		if (!(e & AC_F_GAVE_UP))
+			ac_arm(fd); /* ENOTCONN...: nothing was shut down, stay armed */
 		return r;
 	}
 	ac_set(fd, e & ~AC_F_ARMED);

@@ -60,7 +60,7 @@ static ac_entry implicit_close(int oldfd, int newfd)
 /* dup2/dup3 failed: newfd still holds its socket, armed as before. */
 static void undo_implicit_close(int newfd, ac_entry e)
 {
-	if (ac_entry_armed(e) && ac_get(newfd) == e)
+	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP) && ac_get(newfd) == e)
 		ac_arm(newfd);
 }
 

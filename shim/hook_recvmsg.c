@@ -46,11 +46,10 @@ static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 			ac_adopt_received(fd, sender);
 		}
 	}
-	/* As in ac_set_made: a read-modify-write orders the entries' stores
-	 * before a later fork's bump, or sees an earlier one. */
-	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
-	if (AC_LIKELY(now == before))
+	unsigned word = ac_forked_since(before);
+	if (AC_LIKELY(!word))
 		return;
+	unsigned now = word & AC_EPOCH_BITS;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -65,7 +64,7 @@ static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 
 AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	unsigned before = ac_epoch_now();
+	unsigned before = ac_epoch_raw();
 	ssize_t r = ac_real_recvmsg(fd, msg, flags);
 	if (r >= 0 && ac_on() && msg && msg->msg_controllen > 0)
 		adopt_rights(fd, msg, before);
@@ -74,7 +73,7 @@ AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 AC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
 {
-	unsigned before = ac_epoch_now();
+	unsigned before = ac_epoch_raw();
 	int r = ac_real_recvmmsg(fd, vec, vlen, flags, tmo);
 	if (r > 0 && ac_on())
 		for (int i = 0; i < r; i++)

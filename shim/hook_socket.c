@@ -31,7 +31,7 @@ static bool filtered(void)
 
 AC_EXPORT int socket(int domain, int type, int protocol)
 {
-	unsigned before = ac_epoch_now();
+	unsigned before = ac_epoch_raw();
 	int fd = ac_real_socket(domain, type, protocol);
 	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
 		return fd;
@@ -147,13 +147,13 @@ static int accepted(int lfd, int fd, unsigned before)
 
 AC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	unsigned before = ac_epoch_now();
+	unsigned before = ac_epoch_raw();
 	return accepted(fd, ac_real_accept(fd, addr, len), before);
 }
 
 AC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	unsigned before = ac_epoch_now();
+	unsigned before = ac_epoch_raw();
 	return accepted(fd, ac_real_accept4(fd, addr, len, flags), before);
 }
 

@@ -35,7 +35,7 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	memcpy(&l, val, sizeof l); /* the kernel accepted it: len >= sizeof l */
 	/* Like the kernel, l_onoff=0 leaves the linger time as it was. */
 	e = ac_entry_with_user_linger(e, l.l_onoff != 0, l.l_onoff ? l.l_linger : ac_entry_linger(e));
-	if (ac_entry_armed(e))
+	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP))
 		ac_arm(fd);
 	ac_set(fd, e);
 	if (e & AC_F_ALIASED)

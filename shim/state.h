@@ -39,9 +39,24 @@ extern unsigned ac_birth_epoch;
  * at F + 1).  Also taken by spawn.c for children made without fork(). */
 unsigned ac_fork_epochs_take(void);
 
-static inline unsigned ac_epoch_now(void)
+/* The word holds the epoch in its low 24 bits (AC_EPOCH_MAX is below) and,
+ * above, the number of this process's forks in progress: counted before a
+ * fork takes its epochs, uncounted once the kernel has copied the process
+ * (fork.c).  An fd made while one is in progress may be copied into its
+ * child although that fork took its epochs before the fd's call began
+ * (fork_window.c). */
+#define AC_EPOCH_BITS 0xffffffu
+#define AC_FORKING_ONE (1u << 24)
+
+/* The whole word: what ac_set_made compares (before, after). */
+static inline unsigned ac_epoch_raw(void)
 {
 	return atomic_load_explicit(ac_epoch_word, memory_order_relaxed);
+}
+
+static inline unsigned ac_epoch_now(void)
+{
+	return ac_epoch_raw() & AC_EPOCH_BITS;
 }
 
 /* Store the entry of an fd the kernel has just made, stamped when it was
@@ -53,21 +68,30 @@ static inline unsigned ac_epoch_now(void)
  * epoch moved since the stamp the entry is stamped again, above that fork's:
  * no holder search counts on that child for it.  And a child that did get
  * the fd without its entry could not tell it is armed: fork_window.c.
- * before: the epoch read before the system call that made fd. */
+ * before: ac_epoch_raw() read before the system call that made fd. */
 void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event);
+
+/* After the entries of fds made since `before` are stored: 0 if no fork can
+ * have copied them meanwhile, else the epoch word now.  A read-modify-write
+ * reads the latest word, and it orders the stores before a later bump (which
+ * then copies them into the child), or after an earlier one (which it then
+ * sees).  Not a fence: ThreadSanitizer has none; the word is in the
+ * ledger's shared memory (no copy-on-write). */
+static inline unsigned ac_forked_since(unsigned before)
+{
+	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
+	return AC_LIKELY(now == before && before < AC_FORKING_ONE) ? 0 : now;
+}
 
 static inline void ac_set_made(int fd, ac_entry e, unsigned before, const char *event)
 {
 	ac_set(fd, e);
 	if (!e)
 		return;
-	/* A read-modify-write reads the latest epoch, and it orders the store
-	 * before a later bump (which then copies it into the child), or after an
-	 * earlier one (which it then sees).  Not a fence: ThreadSanitizer has
-	 * none; the word is in the ledger's shared memory (no copy-on-write). */
-	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
-	if (AC_LIKELY(now == before))
+	unsigned word = ac_forked_since(before);
+	if (AC_LIKELY(!word))
 		return;
+	unsigned now = word & AC_EPOCH_BITS;
 	if (now != ac_entry_epoch(e))
 		ac_set(fd, ac_entry_with_epoch(e, now));
 	ac_made_during_fork(fd, before, now, event); /* fork_window.c */
@@ -97,8 +121,9 @@ void ac_disarm(int fd, ac_entry e);
 
 /* Give fd's protection up for good: a holder the library cannot reach could
  * not tell the socket is armed, and its graceful close would send RST
- * (invariant 1).  Disarmed if armed, marked AC_F_GAVE_UP so that no later
- * connect() arms it, one info line (event, num). */
+ * (invariant 1).  Disarmed in the kernel, marked AC_F_GAVE_UP: nothing arms
+ * it again (connect, setsockopt, a failed shutdown, dup2 or exec); one info
+ * line (event, num). */
 void ac_give_up(int fd, ac_entry e, const char *event, long num);
 
 /* What the library knows of an fd it did not see created: classify it with
