@@ -46,7 +46,7 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 	ac_entry e = ac_get(fd);
 	/* Armed now, or to be armed by its connect() (ABORTCLOSE_PORTS/ROLES
 	 * decide there): either way the child would not know. */
-	if (!(e & AC_F_TCP) || (e & AC_F_LISTENER) || ((e & AC_F_DECIDED) && !ac_entry_armed(e)))
+	if (!(e & AC_F_TCP) || (e & (AC_F_LISTENER | AC_F_GAVE_UP)) || ((e & AC_F_DECIDED) && !ac_entry_armed(e)))
 		return;
 	int saved = errno;
 	struct stat st;

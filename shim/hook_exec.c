@@ -103,7 +103,7 @@ static void before_exec(int dirfd, const char *path, int at_flags, char *const e
 			ac_release(fd, e & ~AC_F_ALIASED, 0, -1, "exec");
 		else { /* survives the exec: the new program's close must not abort */
 			ac_disarm(fd, e);
-			if (!keeps && path) /* no path: the exec will fail, and re-arm */
+			if (!keeps && path && !(e & AC_F_GAVE_UP)) /* no path: the exec fails, re-arms */
 				gave_up(fd, refusal);
 		}
 		ac_set(fd, e | AC_F_EXEC_TMP);

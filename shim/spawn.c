@@ -67,7 +67,8 @@ static bool give_up_if(int fd, unsigned long ino, long pid)
 {
 	ac_entry e = ac_get(fd);
 	struct stat st;
-	if (!ac_entry_armed(e) || (e & AC_F_LISTENER) || ac_fstat(fd, &st) != 0 || st.st_ino != ino)
+	if (!ac_entry_armed(e) || (e & (AC_F_LISTENER | AC_F_GAVE_UP)) || ac_fstat(fd, &st) != 0 ||
+	    st.st_ino != ino)
 		return false;
 	ac_give_up(fd, e, "gave-up:held-by-program-without-library-pid-", pid);
 	return true;
@@ -96,7 +97,7 @@ static void give_up_to(long pid)
 		int max = atomic_load(&ac_max_fd);
 		for (int fd = 0; fd <= max; fd++) {
 			ac_entry e = ac_get(fd);
-			if (ac_entry_armed(e) && !(e & AC_F_LISTENER))
+			if (ac_entry_armed(e) && !(e & (AC_F_LISTENER | AC_F_GAVE_UP)))
 				ac_give_up(fd, e, "gave-up:spawned-program-without-library-fd-table-unreadable-pid-", pid);
 		}
 	}
