@@ -14,15 +14,9 @@
  * number (kcmp: one system call each; a child forked while the call was
  * still waiting holds something else there, or nothing).  If one does, or
  * it cannot be told, the socket's protection is given up: disarmed, one
- * info line.  A single-threaded program never forks inside its own call:
+ * info line.  A single-threaded program never forks inside its own accept:
  * for it this is one relaxed load per call.  Not seen: forks once the epochs
- * have saturated (about 10^6 forks, fork.c; README, limits).
- *
- * Used for sockets received with SCM_RIGHTS (hook_recvmsg.c).  Not for
- * accept() and socket(): giving up there, as often as a multithreaded
- * program forks during a call, left a rare RST at a graceful close in the
- * forking stress test (test/fdpaths/stress.sh, about 1 run in 14) that is
- * not understood yet; the window stays a limit there (README). */
+ * have saturated (about 10^6 forks, fork.c; README, limits). */
 #include "state.h"
 #include "ledger.h"
 #include "procfd.h"

@@ -26,6 +26,9 @@ static bool filtered(void)
 	return ac_policy.ports_filtered || ac_policy.roles != AC_ROLE_ALL;
 }
 
+#define MADE_BY_SOCKET "gave-up:forked-while-creating-it"
+#define MADE_BY_ACCEPT "gave-up:forked-while-accepting-it"
+
 AC_EXPORT int socket(int domain, int type, int protocol)
 {
 	unsigned before = ac_epoch_raw();
@@ -34,18 +37,18 @@ AC_EXPORT int socket(int domain, int type, int protocol)
 		return fd;
 	ac_keepalive_forget(fd); /* options of an earlier socket with this number */
 	if (!ac_policy_is_tcp(domain, type, protocol)) {
-		ac_set_made(fd, ac_entry_new(AC_F_KNOWN), before); /* replaces any stale entry */
+		ac_set_made(fd, ac_entry_new(AC_F_KNOWN), before, MADE_BY_SOCKET); /* replaces any stale entry */
 		return fd;
 	}
 	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP);
 	if (filtered()) {
-		ac_set_made(fd, e, before);
+		ac_set_made(fd, e, before, MADE_BY_SOCKET);
 		return fd;
 	}
 	e |= AC_F_DECIDED | AC_F_MANAGED;
 	if (ac_arm(fd))
 		e |= AC_F_ARMED;
-	ac_set_made(fd, e, before);
+	ac_set_made(fd, e, before, MADE_BY_SOCKET);
 	/* Not counted or logged yet: the socket may become a listener (not a
 	 * connection) and has no addresses.  connect() counts and logs it. */
 	return fd;
@@ -120,7 +123,7 @@ static int accepted(int lfd, int fd, unsigned before)
 	 * shares the listener's view, no system call. */
 	ac_keepalive_copy(lfd, fd);
 	if (!(l & AC_F_TCP)) {
-		ac_set_made(fd, l ? ac_entry_new(AC_F_KNOWN) : 0, before);
+		ac_set_made(fd, l ? ac_entry_new(AC_F_KNOWN) : 0, before, MADE_BY_ACCEPT);
 		return fd;
 	}
 	/* The connection inherits the listener's linger, so also the program's view. */
@@ -132,7 +135,7 @@ static int accepted(int lfd, int fd, unsigned before)
 		if (ac_arm(fd))
 			e |= AC_F_ARMED;
 	}
-	ac_set_made(fd, e, before);
+	ac_set_made(fd, e, before, MADE_BY_ACCEPT);
 	if (e & AC_F_ARMED) {
 		AC_COUNT(armed);
 		ac_log_fd(AC_LEVEL_DEBUG, fd, "armed", 0);

@@ -66,11 +66,8 @@ static inline unsigned ac_epoch_now(void)
  * end: RST where the last holder's close was graceful).  Every fork takes
  * its epochs before the kernel copies the process (fork.c), so when the
  * epoch moved since the stamp the entry is stamped again, above that fork's:
- * no holder search counts on that child for it.  (But that child, without
- * the entry, could not tell the socket is armed: if it ends last after its
- * parent's crash, its graceful close sends RST.  For a received socket
- * fork_window.c gives the protection up instead; for accept() and socket()
- * it does not yet: README, limits.)
+ * no holder search counts on that child for it.  And a child that did get
+ * the fd without its entry could not tell it is armed: fork_window.c.
  * before: ac_epoch_raw() read before the system call that made fd. */
 void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event);
 
@@ -86,7 +83,7 @@ static inline unsigned ac_forked_since(unsigned before)
 	return AC_LIKELY(now == before && before < AC_FORKING_ONE) ? 0 : now;
 }
 
-static inline void ac_set_made(int fd, ac_entry e, unsigned before)
+static inline void ac_set_made(int fd, ac_entry e, unsigned before, const char *event)
 {
 	ac_set(fd, e);
 	if (!e)
@@ -97,6 +94,7 @@ static inline void ac_set_made(int fd, ac_entry e, unsigned before)
 	unsigned now = word & AC_EPOCH_BITS;
 	if (now != ac_entry_epoch(e))
 		ac_set(fd, ac_entry_with_epoch(e, now));
+	ac_made_during_fork(fd, before, now, event); /* fork_window.c */
 }
 
 static inline bool ac_on(void)

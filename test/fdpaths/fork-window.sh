@@ -1,17 +1,18 @@
 #!/bin/bash
 # fork-window.sh - a fork on another thread between the system call that
-# makes a connection's fd and the library's entry for it.
-# test/preload/fork_inside.so, preloaded after the library, forks inside
-# accept4() or socket() at exactly that point; its child holds the
-# connection until the process is gone, then closes it on purpose.
-#   the child keeps it and the process closes: every byte and FIN;
-#   the child keeps it and the process crashes: the child's graceful close
-#       is the last holder's, but it has no entry for the socket and cannot
-#       tell it is armed: RST.  A documented limit (README) for accept() and
-#       socket(), pinned here so that its fix shows (for SCM_RIGHTS the
-#       library gives the protection up: scm.sh forked-while-receiving-*);
+# makes a connection's fd and the library's entry for it (shim/
+# fork_window.c).  test/preload/fork_inside.so, preloaded after the library,
+# forks inside accept4() at exactly that point; its child holds the
+# connection until the server is gone, then closes it on purpose.
+#   the child keeps it, the server crashes or closes: the child's close is
+#       the last holder's and must give every byte and FIN (before: the
+#       server's crash left it armed, and the child, which had no entry for
+#       it, sent RST); the protection given up is said at info level;
 #   the child lets go of it at once (a child forked while accept waited):
-#       the server's crash gives RST (control: ABORTCLOSE=off gives FIN).
+#       nothing is given up, the server's crash gives RST (control:
+#       ABORTCLOSE=off gives FIN);
+#   a client's socket(), the same (victim client): its connect() must not
+#       arm the given-up socket again (it did: RST at the child's close).
 # Ports 24810-24819.
 . "$(dirname "$0")/lib-fd.sh"
 need_lib "$FD_SERVER"
@@ -38,7 +39,9 @@ windowed() {
 	fi
 }
 
-windowed child-keeps-it-server-crashes-limit rst 24810 on accept kill
+windowed child-keeps-it-server-crashes fin 24810 on accept kill
+fd_logged child-keeps-it-server-crashes-logs-the-give-up "$AC_TMP/child-keeps-it-server-crashes.log" \
+	"gave-up:forked-while-accepting-it"
 windowed child-keeps-it-server-closes fin 24811 on accept close
 windowed child-let-go-server-crashes-on rst 24812 on accept-let-go kill
 windowed child-let-go-server-crashes-off fin 24813 off accept-let-go kill
@@ -49,21 +52,21 @@ else
 fi
 
 # A client: the fork inside socket(); the victim connects, sends, and is
-# killed (the limit: RST) or closes; the child holding the socket closes last.
+# killed (or closes); the child holding the socket closes last.
 for end in sigkill close; do
 	name="client-socket-child-keeps-it-victim-$end"
-	[ "$end" = sigkill ] && name="$name-limit"
 	log="$AC_TMP/$name.log"
 	CASE_NOLIB=1
 	CASE_ENV=("LD_PRELOAD=$(ac_preload) $FORKER" FORK_INSIDE=socket "FORK_INSIDE_PIDFILE=$AC_TMP/$name.child"
 		ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
-	if [ "$end" = sigkill ]; then port=24814 want=rst; else port=24815 want=fin; fi
-	run_tcp_case "$name" client 4 $port $B "$end" $want
+	[ "$end" = sigkill ] && port=24814 || port=24815
+	run_tcp_case "$name" client 4 $port $B "$end" fin
 	CASE_NOLIB=0
 	CASE_ENV=()
 	if [ -s "$AC_TMP/$name.child" ] && ! fd_wait_gone "$(cat "$AC_TMP/$name.child")" 20; then
 		fail "$name-child-ends" "the forked child is still running"
 		kill -KILL "$(cat "$AC_TMP/$name.child")"
 	fi
+	fd_logged "$name-logs-the-give-up" "$log" "gave-up:forked-while-creating-it"
 done
 ac_finish
