@@ -38,8 +38,6 @@ AC_HOT static unsigned bump(void)
 	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
 
-/* This thread's fork is counted in progress in the epoch word (state.h). */
-static __thread bool forking_counted;
 
 /* Move the epoch counter into this process's ledger slot (state.h). */
 AC_HOT void ac_fork_epoch_home(void)
@@ -68,17 +66,20 @@ AC_HOT static void before_fork(void)
 	if (!ac_on())
 		return;
 	ac_table_before_fork();
-	atomic_fetch_add(ac_epoch_word, AC_FORKING_ONE); /* before its epochs */
-	forking_counted = true;
+	/* Counted in progress before its epochs (state.h).  Paired with the
+	 * parent handler by ac_on() rather than by a flag of this thread's: a
+	 * write to the process's own memory after the fork costs the parent a
+	 * copy-on-write fault at every fork.  (ac_on() changing in between -
+	 * a step-back on another thread - leaves one fork counted for good:
+	 * every later call then asks its window's children, never less.) */
+	atomic_fetch_add(ac_epoch_word, AC_FORKING_ONE);
 	ac_ledger_fork_prepare(ac_fork_epochs_take());
 }
 
 AC_HOT static void after_fork_parent(void)
 {
-	if (ac_on())
+	if (ac_on()) {
 		ac_ledger_fork_parent();
-	if (forking_counted) {
-		forking_counted = false;
 		atomic_fetch_sub(ac_epoch_word, AC_FORKING_ONE); /* the kernel has copied us */
 	}
 }
@@ -90,7 +91,6 @@ AC_HOT static void after_fork_parent(void)
 AC_HOT static void after_fork_child(void)
 {
 	unsigned inherited = atomic_load(ac_epoch_word) & AC_EPOCH_BITS; /* not the parent's forks */
-	forking_counted = false;
 	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
 	atomic_store(&ac_epoch_private, birth);
 	ac_epoch_word = &ac_epoch_private;
