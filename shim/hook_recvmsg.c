@@ -29,37 +29,40 @@ static long sender_of(int unix_fd)
 	return pid;
 }
 
+/* The fds of msg's SCM_RIGHTS messages, one by one: *i from 0, -1 at the end. */
+static int next_right(struct msghdr *msg, struct cmsghdr **c, size_t *i)
+{
+	for (; *c; *c = CMSG_NXTHDR(msg, *c), *i = 0) {
+		if ((*c)->cmsg_level != SOL_SOCKET || (*c)->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (*i < ((*c)->cmsg_len - CMSG_LEN(0)) / sizeof(int)) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(*c) + (*i)++ * sizeof fd, sizeof fd);
+			return fd;
+		}
+	}
+	return -1;
+}
+
 static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 {
 	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
 		return;
 	long sender = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-			if (sender < 0)
-				sender = sender_of(unix_fd);
-			ac_adopt_received(fd, sender);
-		}
+	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+	size_t i = 0;
+	for (int fd; (fd = next_right(msg, &c, &i)) >= 0;) {
+		if (sender < 0)
+			sender = sender_of(unix_fd);
+		ac_adopt_received(fd, sender);
 	}
 	unsigned word = ac_forked_since(before);
 	if (AC_LIKELY(!word))
 		return;
-	unsigned now = word & AC_EPOCH_BITS;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-			ac_made_during_fork(fd, before, now, "gave-up:forked-while-receiving-it");
-		}
-	}
+	c = CMSG_FIRSTHDR(msg);
+	i = 0;
+	for (int fd; (fd = next_right(msg, &c, &i)) >= 0;)
+		ac_made_during_fork(fd, before, word & AC_EPOCH_BITS, "gave-up:forked-while-receiving-it");
 }
 
 AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
