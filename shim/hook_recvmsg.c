@@ -5,7 +5,7 @@
  * candidate holder (holders.c).  When the sender cannot be named, the socket
  * is treated like an inherited one (epoch 0).  The control data is only
  * looked at when the kernel returned some (msg_controllen > 0): the data path
- * stays free.
+ * costs one relaxed load (the fork epoch word, read before the call).
  *
  * The kernel installs a received fd during recvmsg (scm_detach_fds), before
  * the library has its entry: a fork on another thread in between gives the
