@@ -258,31 +258,35 @@ AC_HOT static void record_release(int fd)
 	AC_ERRNO_RESTORE(saved);
 }
 
-AC_HOT void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
+AC_HOT uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 {
 	/* A listener's linger only matters to the connections it passes on, and
 	 * it may be shared with children that still accept: never disarm it. */
 	if (e & AC_F_LISTENER)
-		return;
+		return 0;
 	if (!ac_entry_armed(e)) {
 		if ((e & AC_F_TCP) && ac_maybe_shared(fd, e) && !ac_has_alias(fd, e, skip_lo, skip_hi))
 			record_release(fd);
-		return;
+		return 0;
 	}
 	if (ac_close_keeps_armed(fd, why)) {
 		/* ON_CLOSE=rst, or dropped while unwinding (unwind.c): this fd
 		 * still goes, so the ledger must not count us as a holder. */
 		if ((e & AC_F_TCP) && ac_maybe_shared(fd, e) && !ac_has_alias(fd, e, skip_lo, skip_hi))
 			record_release(fd);
-		return;
+		return 0;
 	}
-	if (ac_has_alias(fd, e, skip_lo, skip_hi))
-		return; /* another fd of ours still holds it: this close sends nothing */
+	if (ac_has_alias(fd, e, skip_lo, skip_hi)) {
+		/* Another fd of ours still holds it: this close sends nothing.
+		 * (An aliased entry's inode is in ac_alias_ino, fdtable.h.) */
+		uint32_t ino = ac_alias_get(fd);
+		return ino ? ino : AC_INO_UNKNOWN;
+	}
 	if (ac_maybe_shared(fd, e)) {
 		int pid = ac_find_other_holder(fd, e);
 		if (pid > 0) {
 			ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:shared-with-pid-", pid);
-			return;
+			return 0;
 		}
 	}
 	ac_disarm(fd, e);
@@ -295,4 +299,5 @@ AC_HOT void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char 
 		ev[n] = 0;
 		ac_log_fd(AC_LEVEL_DEBUG, fd, ev, 0);
 	}
+	return 0;
 }

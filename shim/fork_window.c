@@ -1,5 +1,7 @@
-/* fork_window.c - an fd the kernel made while another thread forked.
+/* fork_window.c - an fd the kernel made, or closed, while another thread
+ * forked.
  *
+ * Made.
  * The kernel makes an fd inside a system call (accept, socket, recvmsg with
  * SCM_RIGHTS), and the library stores its entry after that call.  A fork on
  * another thread in between copies the fd into the child but not the entry.
@@ -16,8 +18,24 @@
  * it cannot be told, the socket's protection is given up: disarmed, one
  * info line.  A single-threaded program never forks inside its own accept:
  * for it this is one relaxed load per call.  Not seen: forks once the epochs
- * have saturated (about 10^6 forks, fork.c; README, limits). */
+ * have saturated (about 10^6 forks, fork.c; README, limits).
+ *
+ * Closed.  The kernel copies the fd table (copy_files) before the memory
+ * (copy_mm, page by page), and other threads run in between.  A close of fd
+ * N there leaves N in the child; its table word stays until the next fork
+ * (fdtable.c), but another thread may get the number N back for a new fd and
+ * write that fd's entry before the memory is copied (seen in the forking
+ * stress test: an accepted socket given up and shut down at N, so an unarmed
+ * entry).  The child then holds the old socket at N under another socket's
+ * entry, and if it was the last holder its graceful close sent RST.  That
+ * matters only when the socket lives on, armed, after the close: here, when
+ * another fd of this process holds it (dup) - the parent's close of that fd
+ * later finds the child holding it.  So when a close that an alias kept armed
+ * meets a fork (close.h, ac_close_done), the socket is given up at every fd
+ * of ours that holds it.  When another process is what keeps it armed, the
+ * library has no fd left to disarm it with (README, limits). */
 #include "state.h"
+#include "close.h"
 #include "ledger.h"
 #include "procfd.h"
 #include "real.h"
@@ -63,5 +81,38 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 	}
 	if (give_up)
 		ac_give_up(fd, e, event, 0);
+	AC_ERRNO_RESTORE(saved);
+}
+
+/* Did the close keep the socket of fd (inode ino) armed for an alias? */
+static bool kept_by_alias(const struct ac_closing *c, int fd, uint32_t ino)
+{
+	if (c->n > AC_CLOSING_MAX)
+		return true; /* more than were noted: every aliased socket */
+	bool listed = false;
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->ino[i] == AC_INO_UNKNOWN)
+			return true;
+		listed |= c->ino[i] == ino;
+	}
+	struct stat st;
+	return listed && ac_fstat(fd, &st) == 0 && (uint32_t)st.st_ino == ino;
+}
+
+void ac_closed_during_fork(const struct ac_closing *c)
+{
+	int saved = errno;
+	int max = atomic_load(&ac_max_fd);
+	for (int fd = 0; fd <= max; fd++) {
+		ac_entry e = ac_get(fd);
+		if (!(e & AC_F_ALIASED) || !ac_entry_armed(e) || (e & AC_F_GAVE_UP))
+			continue;
+		/* Another thread closing this very fd meanwhile may see its entry
+		 * written back (ac_give_up's store): a socket made at that number
+		 * replaces it, and at worst its release disarms what an unseen
+		 * call put there - protection lost, never data. */
+		if (kept_by_alias(c, fd, ac_alias_get(fd)))
+			ac_give_up(fd, e, "gave-up:forked-while-closing-a-dup-of-it", 0);
+	}
 	AC_ERRNO_RESTORE(saved);
 }

@@ -18,8 +18,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-AC_HOT void ac_close_prepare(int fd, const char *why)
+AC_HOT void ac_close_prepare(int fd, const char *why, struct ac_closing *c)
 {
+	c->n = 0;
 	if (!ac_on())
 		return;
 	ac_log_fd_closing(fd);
@@ -27,15 +28,18 @@ AC_HOT void ac_close_prepare(int fd, const char *why)
 	 * concurrent socket()/accept() may get it and must not meet our state. */
 	if (ac_get(fd) == 0)
 		return; /* fast path: not a socket we know (no locked instruction) */
+	ac_closing_begin(c);
 	ac_entry e = ac_take(fd);
 	if (e)
-		ac_release(fd, e, fd, fd, why);
+		ac_closing_add(c, ac_release(fd, e, fd, fd, why));
 }
 
-void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
+void ac_close_range_prepare(unsigned first, unsigned last, const char *why, struct ac_closing *c)
 {
+	c->n = 0;
 	if (!ac_on())
 		return;
+	ac_closing_begin(c);
 	int max = atomic_load(&ac_max_fd);
 	if (max < 0 || first > (unsigned)max) {
 		ac_log_range_closing(first, last);
@@ -50,7 +54,7 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 	for (unsigned fd = first; fd <= last; fd++) {
 		ac_entry e = ac_get((int)fd);
 		if (e)
-			ac_release((int)fd, e, (int)first, (int)last, why);
+			ac_closing_add(c, ac_release((int)fd, e, (int)first, (int)last, why));
 	}
 	for (unsigned fd = first; fd <= last; fd++)
 		if (ac_get((int)fd))
@@ -62,8 +66,10 @@ void ac_close_range_prepare(unsigned first, unsigned last, const char *why)
 
 AC_HOT AC_EXPORT int close(int fd)
 {
-	ac_close_prepare(fd, "close");
+	struct ac_closing c;
+	ac_close_prepare(fd, "close", &c);
 	int r = ac_real_close(fd);
+	ac_close_done(&c); /* keeps errno */
 	ac_log_after_close(); /* keeps errno */
 	return r;
 }
@@ -119,9 +125,11 @@ static int stream_fd(FILE *fp)
 
 AC_EXPORT int fclose(FILE *fp)
 {
+	struct ac_closing c = {0};
 	if (fp)
-		ac_close_prepare(stream_fd(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose", &c);
 	int r = ac_real_fclose(fp);
+	ac_close_done(&c);
 	return r;
 }
 
@@ -129,17 +137,21 @@ AC_EXPORT int fclose(FILE *fp)
  * close first; freopen(NULL, ...) only changes the mode of the same file. */
 AC_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 {
+	struct ac_closing c = {0};
 	if (path && fp)
-		ac_close_prepare(stream_fd(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose", &c);
 	FILE *r = ac_real_freopen(path, mode, fp);
+	ac_close_done(&c);
 	return r;
 }
 
 AC_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
 {
+	struct ac_closing c = {0};
 	if (path && fp)
-		ac_close_prepare(stream_fd(fp), "fclose");
+		ac_close_prepare(stream_fd(fp), "fclose", &c);
 	FILE *r = ac_real_freopen64(path, mode, fp);
+	ac_close_done(&c);
 	return r;
 }
 
@@ -167,17 +179,21 @@ AC_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	/* CLOSE_RANGE_CLOEXEC only marks the fds: the exec will close them (and
 	 * hook_exec.c handles that).  Unknown flags fail with EINVAL. */
+	struct ac_closing c = {0};
 	if (first <= last && !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 	    !(flags & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only(flags))
-		ac_close_range_prepare(first, last, "close_range");
+		ac_close_range_prepare(first, last, "close_range", &c);
 	int r = ac_real_close_range(first, last, flags);
+	ac_close_done(&c);
 	ac_log_after_close();
 	return r;
 }
 
 AC_EXPORT void closefrom(int lowfd)
 {
-	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom");
+	struct ac_closing c;
+	ac_close_range_prepare(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, "closefrom", &c);
 	ac_real_closefrom(lowfd);
+	ac_close_done(&c);
 	ac_log_after_close();
 }

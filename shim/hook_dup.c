@@ -41,8 +41,9 @@ AC_EXPORT int dup(int fd)
 }
 
 /* The implicit close of newfd by dup2/dup3; returns the entry it had. */
-static ac_entry implicit_close(int oldfd, int newfd)
+static ac_entry implicit_close(int oldfd, int newfd, struct ac_closing *c)
 {
+	c->n = 0;
 	if (!ac_on() || !ac_fd_in_table(newfd) || oldfd == newfd)
 		return 0;
 	ac_entry e = ac_get(newfd);
@@ -52,8 +53,9 @@ static ac_entry implicit_close(int oldfd, int newfd)
 	int saved = errno;
 	bool valid = ac_real_fcntl(oldfd, F_GETFD, 0) >= 0;
 	AC_ERRNO_RESTORE(saved);
+	ac_closing_begin(c);
 	if (valid)
-		ac_release(newfd, e, newfd, newfd, "dup2");
+		ac_closing_add(c, ac_release(newfd, e, newfd, newfd, "dup2"));
 	return e;
 }
 
@@ -66,7 +68,8 @@ static void undo_implicit_close(int newfd, ac_entry e)
 
 AC_EXPORT int dup2(int oldfd, int newfd)
 {
-	ac_entry old = implicit_close(oldfd, newfd);
+	struct ac_closing c;
+	ac_entry old = implicit_close(oldfd, newfd, &c);
 	int r = ac_real_dup2(oldfd, newfd);
 	if (r < 0) {
 		int saved = errno;
@@ -74,12 +77,14 @@ AC_EXPORT int dup2(int oldfd, int newfd)
 		AC_ERRNO_RESTORE(saved);
 		return r;
 	}
+	ac_close_done(&c);
 	return oldfd == newfd ? r : duplicated(oldfd, r);
 }
 
 AC_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	ac_entry old = implicit_close(oldfd, newfd);
+	struct ac_closing c;
+	ac_entry old = implicit_close(oldfd, newfd, &c);
 	int r = ac_real_dup3(oldfd, newfd, flags);
 	if (r < 0) {
 		int saved = errno;
@@ -87,6 +92,7 @@ AC_EXPORT int dup3(int oldfd, int newfd, int flags)
 		AC_ERRNO_RESTORE(saved);
 		return r;
 	}
+	ac_close_done(&c);
 	return duplicated(oldfd, r);
 }
 

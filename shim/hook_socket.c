@@ -170,8 +170,9 @@ AC_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 			} else {
 				if ((e & AC_F_MANAGED) && !(e & (AC_F_ARMED | AC_F_GAVE_UP)) && ac_arm(fd))
 					e |= AC_F_ARMED; /* e.g. made before the library loaded */
-				/* Armed at socket(): it becomes a connection now. */
-				if (ac_entry_armed(e)) {
+				/* Armed at socket(): it becomes a connection now
+				 * (given up: disarmed, whatever the flag says). */
+				if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP)) {
 					AC_COUNT(armed);
 					event = "armed";
 				}

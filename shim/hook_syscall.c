@@ -32,9 +32,10 @@ AC_EXPORT long syscall(long nr, ...)
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
 
+	struct ac_closing c = {0};
 	switch (nr) {
 	case SYS_close:
-		ac_close_prepare((int)a1, "close");
+		ac_close_prepare((int)a1, "close", &c);
 		break;
 	case SYS_shutdown:
 		return ac_shutdown((int)a1, (int)a2, raw_shutdown);
@@ -43,7 +44,7 @@ AC_EXPORT long syscall(long nr, ...)
 		if ((unsigned)a1 <= (unsigned)a2 &&
 		    !(a3 & ~(long)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
 		    !(a3 & CLOSE_RANGE_CLOEXEC) && !ac_close_range_unshared_only((int)a3))
-			ac_close_range_prepare((unsigned)a1, (unsigned)a2, "close_range");
+			ac_close_range_prepare((unsigned)a1, (unsigned)a2, "close_range", &c);
 		break;
 #endif
 #ifdef SYS_seccomp
@@ -61,6 +62,7 @@ AC_EXPORT long syscall(long nr, ...)
 		break;
 	}
 	long r = ac_real_syscall(nr, a1, a2, a3, a4, a5, a6);
+	ac_close_done(&c);
 	ac_log_after_close(); /* the log fd closed by the call above: reopen */
 	return r;
 }

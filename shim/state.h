@@ -147,8 +147,12 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
  * over it, exec of a close-on-exec fd...).  e is the entry already taken out of
  * the table.  Disarms the socket if this is its last holder; fds in
  * [skip_lo, skip_hi] are closing at the same time and do not count as other
- * holders.  why names the event for the log ("close", "fclose"...). */
-void ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why);
+ * holders.  why names the event for the log ("close", "fclose"...).
+ * Returns the socket's inode when it stays armed because another fd of this
+ * process (outside the range) still holds it, else 0 (close.h,
+ * ac_close_done, needs it once the kernel has closed fd). */
+uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why);
+#define AC_INO_UNKNOWN UINT32_MAX /* kept by an alias whose inode is not known */
 
 /* unwind.c: is an exception (C++) or a panic (Rust) propagating through this
  * thread's frames right now?  Cheap: one TLS test, one pointer test for a

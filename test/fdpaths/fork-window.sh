@@ -12,7 +12,16 @@
 #       nothing is given up, the server's crash gives RST (control:
 #       ABORTCLOSE=off gives FIN);
 #   a client's socket(), the same (victim client): its connect() must not
-#       arm the given-up socket again (it did: RST at the child's close).
+#       arm the given-up socket again (it did: RST at the child's close);
+#   a close: the fork inside the server's real close of a connection that
+#       another fd of the server (a dup) still holds, before the kernel's
+#       close; the child holds the socket under no entry of its own
+#       (fork_inside.so moves it with raw system calls, as when another
+#       thread got the freed fd number and wrote its new entry there before
+#       the kernel copied the memory: seen in the forking stress test).
+#       The server's later close of the dup, or its crash, must leave the
+#       socket disarmed for the child (before: the close kept it armed for
+#       the child, the crash left it armed, and the child's close sent RST).
 # Ports 24810-24819.
 . "$(dirname "$0")/lib-fd.sh"
 need_lib "$FD_SERVER"
@@ -21,15 +30,15 @@ FORKER="$AC_BIN/fork_inside.so"
 [ -f "$FORKER" ] || { fail setup "$FORKER not built"; ac_finish; }
 
 B=1048576
-# windowed NAME EXPECT PORT LIBMODE HOW END
+# windowed NAME EXPECT PORT LIBMODE HOW END [CASE]
 windowed() {
-	local name=$1 expect=$2 port=$3 mode=$4 how=$5 end=$6
+	local name=$1 expect=$2 port=$3 mode=$4 how=$5 end=$6 kase=${7:-plain}
 	local log="$AC_TMP/$name.log" pidfile="$AC_TMP/$name.child" preload
 	preload=$(ac_preload)
 	FD_CASE_ENV=("LD_PRELOAD=$preload $FORKER" FORK_INSIDE="$how" "FORK_INSIDE_PIDFILE=$pidfile"
 		ABORTCLOSE_LOG_LEVEL=info "ABORTCLOSE_LOG=file:$log")
 	[ "$mode" = off ] && FD_CASE_ENV+=(ABORTCLOSE=off)
-	fd_case "$name" "$expect" "$port" $B nolib "$FD_SERVER" --port "$port" --bytes $B --case plain --end "$end"
+	fd_case "$name" "$expect" "$port" $B nolib "$FD_SERVER" --port "$port" --bytes $B --case "$kase" --end "$end"
 	FD_CASE_ENV=()
 	if [ ! -s "$pidfile" ]; then
 		fail "$name-child-forked" "fork_inside.so did not fork"
@@ -50,6 +59,13 @@ if grep -q gave-up "$AC_TMP/child-let-go-server-crashes-on.log" 2>/dev/null; the
 else
 	pass child-let-go-gives-nothing-up
 fi
+
+for end in kill close; do
+	[ $end = kill ] && port=24816 || port=24817
+	windowed close-child-holds-it-unseen-server-$end fin $port on close $end dup-close-orig
+	fd_logged close-child-holds-it-unseen-server-$end-logs-the-give-up \
+		"$AC_TMP/close-child-holds-it-unseen-server-$end.log" "gave-up:forked-while-closing-a-dup-of-it"
+done
 
 # A client: the fork inside socket(); the victim connects, sends, and is
 # killed (or closes); the child holding the socket closes last.
