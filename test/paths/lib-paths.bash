@@ -22,6 +22,9 @@ need_tool make
 need_tool gcc
 need_tool tar
 
+# The integration scripts each place runs after its wrapper tests (whose
+# end_to_end.sh already crashes a server under the wrapper from the place);
+# a place script may empty it after sourcing this file.
 PATHS_INTEGRATION=(test/integration/core_deaths_server.sh)
 
 # paths_step NAME LOG SECS CMD...: run CMD in the place (at most SECS),
