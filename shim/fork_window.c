@@ -33,7 +33,9 @@
  * later finds the child holding it.  So when a close that an alias kept armed
  * meets a fork (close.h, ac_close_done), the socket is given up at every fd
  * of ours that holds it.  When another process is what keeps it armed, the
- * library has no fd left to disarm it with (README, limits). */
+ * holder search gives up if a fork is in progress at its end (holders.c); a
+ * fork that begins after it and before the kernel's close is not covered:
+ * no fd is left to disarm with (README, limits). */
 #include "state.h"
 #include "close.h"
 #include "ledger.h"

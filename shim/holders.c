@@ -373,6 +373,20 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 			note_to_child(&q, ep, cur);
 		peer(&q, sent_to);
 	}
+	if (q.found && ac_epoch_raw() >= AC_FORKING_ONE) {
+		/* A fork on another thread began before our release record (its
+		 * child is in our window: others will count on it) and has not
+		 * copied us yet: it may copy our fd table before our real close
+		 * and our memory after another thread reused the fd number
+		 * (fork_window.c, "Closed"), so that child could hold the socket
+		 * without its entry.  Kept armed for the holder we found, the
+		 * socket could then end with RST at that child's graceful close.
+		 * (A fork that completed meanwhile copied the entry with the fd;
+		 * one that begins after the record is outside the window.) */
+		q.found = 0;
+		q.why = "forked-while-closing-it";
+		q.why_pid = 0;
+	}
 	if (q.found)
 		result = (int)q.found;
 	else if (q.why) {
