@@ -134,10 +134,12 @@ AC_HOT bool ac_set_overlaid(int fd, ac_entry e)
 
 AC_HOT ac_entry ac_take_overlaid(int fd)
 {
-	uint32_t o = atomic_load_explicit(&ac_over[fd], memory_order_acquire);
+	/* The word's first access is the write: a child's overlay starts
+	 * empty (MADV_WIPEONFORK), and a read first would map the zero page
+	 * there, the write then faulting a second time (perf: two faults at
+	 * every forked handler's close of its connection). */
+	uint32_t o = 0;
 	for (;;) {
-		if (o == AC_OV_CLOSED)
-			return 0;
 		ac_entry t = atomic_load_explicit(&ac_table[fd], memory_order_acquire);
 		if (t == 0)
 			return 0;
@@ -152,20 +154,29 @@ AC_HOT ac_entry ac_take_overlaid(int fd)
 			list_closed(fd);
 			return o & AC_OV_EPOCH ? ac_entry_with_epoch(t, o & AC_EPOCH_MAX) : t;
 		}
+		if (o == AC_OV_CLOSED)
+			return 0; /* closed already (another thread's close won) */
 	}
 }
 
 /* Clear the stale table word of fd if the overlay marks it closed and the
- * kernel no longer has the fd.  Still open: a release in progress on
- * another thread (its real close comes next), or an fd the library did not
- * see made: the word stays for the child (listed again). */
+ * kernel no longer has a socket there.  Still a socket: a release in
+ * progress on another thread (its real close comes next; the word stays for
+ * the child, listed again).  Something else (a pipe, a file: calls the
+ * library does not see) got the number: the socket is gone, and a child
+ * must not inherit its entry (it once did, and every handler of a forking
+ * server then asked the kernel about every fd of its parent and siblings at
+ * its exit, for a pipe).  A socket made by a call the library does not see
+ * (a raw system call) keeps the word: that child's release of it asks
+ * for other holders, as for any socket of ours. */
 static void clear_if_closed(int fd)
 {
 	if (!ac_fd_in_table(fd) || atomic_load(&ac_over[fd]) != AC_OV_CLOSED)
 		return; /* a socket got the fd again */
 	ac_entry t = atomic_load(&ac_table[fd]), zero = 0;
 	uint32_t closed = AC_OV_CLOSED;
-	if (t && ac_sys(SYS_fcntl, fd, F_GETFD, 0, 0, 0, 0) >= 0) {
+	struct stat st;
+	if (t && ac_fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		list_closed(fd);
 		return;
 	}

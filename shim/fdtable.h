@@ -153,6 +153,14 @@ static inline ac_entry ac_get(int fd)
 	return e && (o & AC_OV_EPOCH) ? ac_entry_with_epoch(e, o & AC_EPOCH_MAX) : e;
 }
 
+/* Does the table hold a word for fd (an entry, or a stale one the overlay
+ * marks closed)?  The close path's first test: it reads no overlay page
+ * (see ac_take_overlaid). */
+static inline bool ac_table_word(int fd)
+{
+	return ac_fd_in_table(fd) && atomic_load_explicit(&ac_table[fd], memory_order_relaxed) != 0;
+}
+
 static inline void ac_set(int fd, ac_entry e)
 {
 	if (!ac_fd_in_table(fd))

@@ -26,7 +26,7 @@ AC_HOT void ac_close_prepare(int fd, const char *why, struct ac_closing *c)
 	ac_log_fd_closing(fd);
 	/* Clear the entry before the real close: once the fd number is free, a
 	 * concurrent socket()/accept() may get it and must not meet our state. */
-	if (ac_get(fd) == 0)
+	if (!ac_table_word(fd))
 		return; /* fast path: not a socket we know (no locked instruction) */
 	ac_closing_begin(c);
 	ac_entry e = ac_take(fd);

@@ -526,6 +526,16 @@ void ac_ledger_exec(bool going)
 
 /* --- reading ------------------------------------------------------------ */
 
+AC_HOT bool ac_ledger_birth(ac_slot s, unsigned *birth)
+{
+	struct lg_proc *p = slot_of(s);
+	if (!p)
+		return false;
+	uint64_t id = atomic_load(&p->id);
+	*birth = atomic_load(&p->birth);
+	return atomic_load(&p->id) == id; /* not reused meanwhile */
+}
+
 AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 {
 	struct lg_proc *p = slot_of(s);

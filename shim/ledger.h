@@ -101,6 +101,9 @@ unsigned ac_ledger_note_from_parent(uint32_t ino);
 /* Read a slot; false if the handle is stale (slot reused) or invalid. */
 bool ac_ledger_read(ac_slot s, struct ac_lview *v);
 
+/* Only its birth epoch (a small frame for the holder search's walk). */
+bool ac_ledger_birth(ac_slot s, unsigned *birth);
+
 /* The epoch at which process s let go of ino, 0 if it did not (yet).  When 0
  * and *complete is false, a record may have been dropped for lack of room:
  * "no record" does not prove the process still holds it. */
