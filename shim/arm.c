@@ -204,22 +204,30 @@ void ac_adopt_received(int fd, long sender)
 	adopt(fd, "adopted:received", ep, sender > 0 ? sender : 0);
 }
 
+/* Sockets live on sockfs, which numbers its inodes with a 32-bit counter:
+ * the low 32 bits name a socket, and S_ISSOCK rules out the rest. */
+int ac_each_alias_of(uint32_t ino, int except, int (*visit)(int other, ac_entry o, void *ctx), void *ctx)
+{
+	struct stat other;
+	int saved = errno, r = 0;
+	int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
+	for (int i = 0; i <= max && !r; i++) {
+		if (i == except || ac_alias_get(i) != ino)
+			continue; /* memory only: most fds are ruled out here */
+		ac_entry o = ac_get(i);
+		if ((o & AC_F_ALIASED) && ac_fstat(i, &other) == 0 && S_ISSOCK(other.st_mode) &&
+		    (uint32_t)other.st_ino == ino)
+			r = visit(i, o, ctx);
+	}
+	AC_ERRNO_RESTORE(saved);
+	return r;
+}
+
 int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx)
 {
-	struct stat me, other;
-	int saved = errno, r = 0;
-	if (ac_fstat(fd, &me) == 0) {
-		uint32_t key = (uint32_t)me.st_ino;
-		int max = atomic_load_explicit(&ac_max_fd, memory_order_relaxed);
-		for (int i = 0; i <= max && !r; i++) {
-			if (i == fd || ac_alias_get(i) != key)
-				continue; /* memory only: most fds are ruled out here */
-			ac_entry o = ac_get(i);
-			if ((o & AC_F_ALIASED) && ac_fstat(i, &other) == 0 &&
-			    other.st_ino == me.st_ino && other.st_dev == me.st_dev)
-				r = visit(i, o, ctx);
-		}
-	}
+	struct stat me;
+	int saved = errno;
+	int r = ac_fstat(fd, &me) == 0 ? ac_each_alias_of((uint32_t)me.st_ino, fd, visit, ctx) : 0;
 	AC_ERRNO_RESTORE(saved);
 	return r;
 }

@@ -26,11 +26,10 @@ void ac_close_prepare(int fd, const char *why, struct ac_closing *c);
 /* The same for every fd in [first, last]. */
 void ac_close_range_prepare(unsigned first, unsigned last, const char *why, struct ac_closing *c);
 
-/* Start an ac_closing (before any entry is taken). */
+/* Stamp an ac_closing (n already 0) before any entry is taken. */
 static inline void ac_closing_begin(struct ac_closing *c)
 {
 	c->before = ac_epoch_raw();
-	c->n = 0;
 }
 
 /* Remember a socket an alias kept armed (ac_release's result). */

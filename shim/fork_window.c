@@ -86,35 +86,37 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 	AC_ERRNO_RESTORE(saved);
 }
 
-/* Did the close keep the socket of fd (inode ino) armed for an alias? */
-static bool kept_by_alias(const struct ac_closing *c, int fd, uint32_t ino)
+#define CLOSED_EVENT "gave-up:forked-while-closing-a-dup-of-it"
+
+/* Another thread closing this very fd meanwhile may see its entry written
+ * back (ac_give_up's store): a socket made at that number replaces it, and
+ * at worst its release disarms what an unseen call put there - protection
+ * lost, never data. */
+static int give_up_alias(int fd, ac_entry e, void *ctx)
 {
-	if (c->n > AC_CLOSING_MAX)
-		return true; /* more than were noted: every aliased socket */
-	bool listed = false;
-	for (unsigned i = 0; i < c->n; i++) {
-		if (c->ino[i] == AC_INO_UNKNOWN)
-			return true;
-		listed |= c->ino[i] == ino;
-	}
-	struct stat st;
-	return listed && ac_fstat(fd, &st) == 0 && (uint32_t)st.st_ino == ino;
+	(void)ctx;
+	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP))
+		ac_give_up(fd, e, CLOSED_EVENT, 0);
+	return 0; /* every fd of it */
 }
 
 void ac_closed_during_fork(const struct ac_closing *c)
 {
 	int saved = errno;
-	int max = atomic_load(&ac_max_fd);
-	for (int fd = 0; fd <= max; fd++) {
-		ac_entry e = ac_get(fd);
-		if (!(e & AC_F_ALIASED) || !ac_entry_armed(e) || (e & AC_F_GAVE_UP))
-			continue;
-		/* Another thread closing this very fd meanwhile may see its entry
-		 * written back (ac_give_up's store): a socket made at that number
-		 * replaces it, and at worst its release disarms what an unseen
-		 * call put there - protection lost, never data. */
-		if (kept_by_alias(c, fd, ac_alias_get(fd)))
-			ac_give_up(fd, e, "gave-up:forked-while-closing-a-dup-of-it", 0);
+	bool any = c->n > AC_CLOSING_MAX; /* more than were noted */
+	for (unsigned i = 0; i < c->n && !any; i++)
+		any = c->ino[i] == AC_INO_UNKNOWN;
+	if (any) {
+		/* Which sockets is not known: every aliased one. */
+		int max = atomic_load(&ac_max_fd);
+		for (int fd = 0; fd <= max; fd++) {
+			ac_entry e = ac_get(fd);
+			if (e & AC_F_ALIASED)
+				give_up_alias(fd, e, NULL);
+		}
+	} else {
+		for (unsigned i = 0; i < c->n; i++)
+			ac_each_alias_of(c->ino[i], -1, give_up_alias, NULL);
 	}
 	AC_ERRNO_RESTORE(saved);
 }

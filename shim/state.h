@@ -170,6 +170,10 @@ bool ac_close_keeps_armed(int fd, const char *why);
  * for fds marked AC_F_ALIASED.  errno is preserved. */
 int ac_each_alias(int fd, int (*visit)(int other, ac_entry o, void *ctx), void *ctx);
 
+/* The same by the socket's inode (low 32 bits), for every aliased fd but
+ * except (-1: none): a socket whose fd is already closed (fork_window.c). */
+int ac_each_alias_of(uint32_t ino, int except, int (*visit)(int other, ac_entry o, void *ctx), void *ctx);
+
 /* Is another fd of this process (outside [skip_lo, skip_hi]) on the same
  * socket?  Only looked for when e is AC_F_ALIASED. */
 bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
