@@ -251,7 +251,7 @@ AC_HOT bool ac_maybe_shared(int fd, ac_entry e)
 {
 	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
 	/* A saturated epoch no longer tells old entries from new: search. */
-	return ep < cur || ep < ac_birth_epoch || cur == AC_EPOCH_MAX || ac_peer_get(fd) != 0;
+	return ep < cur || ep < ac_birth_epoch() || cur == AC_EPOCH_MAX || ac_peer_get(fd) != 0;
 }
 
 /* An unarmed TCP socket that may be shared: only the ledger's record that we
@@ -264,6 +264,18 @@ AC_HOT static void record_release(int fd)
 	if (ac_fstat(fd, &st) == 0)
 		ac_ledger_released((uint32_t)st.st_ino, ac_epoch_now());
 	AC_ERRNO_RESTORE(saved);
+}
+
+/* Not inlined: its buffer stays off the close path's stack (a parent's stack
+ * page written deeper than the program does costs a fault after each fork). */
+__attribute__((noinline)) static void log_disarmed(int fd, const char *why)
+{
+	char ev[40] = "disarmed:";
+	size_t n = 9;
+	for (const char *w = why; *w && n < sizeof ev - 1; w++)
+		ev[n++] = *w;
+	ev[n] = 0;
+	ac_log_fd(AC_LEVEL_DEBUG, fd, ev, 0);
 }
 
 AC_HOT uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
@@ -299,13 +311,7 @@ AC_HOT uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const c
 	}
 	ac_disarm(fd, e);
 	AC_COUNT(graceful);
-	if (ac_log_enabled(AC_LEVEL_DEBUG)) {
-		char ev[40] = "disarmed:";
-		size_t n = 9;
-		for (const char *w = why; *w && n < sizeof ev - 1; w++)
-			ev[n++] = *w;
-		ev[n] = 0;
-		ac_log_fd(AC_LEVEL_DEBUG, fd, ev, 0);
-	}
+	if (ac_log_enabled(AC_LEVEL_DEBUG))
+		log_disarmed(fd, why);
 	return 0;
 }

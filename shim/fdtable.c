@@ -60,16 +60,19 @@ int ac_table_init(void)
 
 /* --- the overlay (fdtable.h) --------------------------------------------
  *
- * Its mapping starts with the list of fds marked closed whose entry is
- * still in the table (wiped in a child too: the child inherits a table
- * already cleared of them), then one word per fd.  The list takes half a
+ * Its mapping starts with this process's struct ac_local (state.h: what a
+ * forked child must write at once, so it writes this page and not the
+ * library's .data) and the list of fds marked closed whose entry is still
+ * in the table (wiped in a child too: the child inherits a table already
+ * cleared of them), then one word per fd.  The list takes half a
  * page, so that the words of fds 0-511 share its page: a process that closes
  * a low fd touches one page of the overlay (a child's first close: one fault
  * on a fresh page, not two).  Without the mapping or the madvise, the table
  * is used alone. */
 #define OV_HEAD 2048
-#define CLOSED_CAP ((OV_HEAD - sizeof(unsigned)) / sizeof(int))
+#define CLOSED_CAP ((OV_HEAD - sizeof(struct ac_local) - sizeof(unsigned)) / sizeof(int))
 struct overlay_head {
+	struct ac_local local;        /* ac_here (state.h): wiped at a fork too */
 	_Atomic unsigned n;           /* fds closed since the last fork; past
 				       * CLOSED_CAP the list is full: scan */
 	_Atomic int fd[CLOSED_CAP];
@@ -90,6 +93,13 @@ static void overlay_init(size_t n)
 	}
 	ov_head = (void *)p;
 	ac_over = (void *)(p + head);
+	/* At load, before any other thread and before the ledger's slot. */
+	struct ac_local *l = &ov_head->local;
+	l->epoch_word = ac_here->epoch_word;
+	atomic_store(&l->epoch_private, atomic_load(&ac_here->epoch_private));
+	l->birth = ac_here->birth;
+	atomic_store(&l->self, atomic_load(&ac_here->self));
+	ac_here = l;
 }
 
 /* Remember that fd's table word is stale (the next fork clears it). */
@@ -124,7 +134,7 @@ AC_HOT bool ac_set_overlaid(int fd, ac_entry e)
 	 * with the true epoch.  (So in a fork-per-connection server the table
 	 * page takes its copy-on-write fault once every 16 connections.) */
 	unsigned te = ac_entry_epoch(t), ee = ac_entry_epoch(e);
-	if (t == 0 || ((t ^ e) & AC_ENTRY_NOT_EPOCH) || te < ac_birth_epoch || te > ee || ee - te > AC_OV_MAX_AGE)
+	if (t == 0 || ((t ^ e) & AC_ENTRY_NOT_EPOCH) || te < ac_birth_epoch() || te > ee || ee - te > AC_OV_MAX_AGE)
 		return false;
 	atomic_store(&ac_over[fd], AC_OV_EPOCH | ee);
 	/* A fork's prepare handler (another thread) may have cleared that

@@ -30,7 +30,7 @@
 /* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
 AC_HOT static unsigned bump(void)
 {
-	_Atomic unsigned *w = ac_epoch_word;
+	_Atomic unsigned *w = ac_epoch_word();
 	unsigned e = atomic_load(w);
 	while ((e & AC_EPOCH_BITS) < AC_EPOCH_MAX && !atomic_compare_exchange_weak(w, &e, e + 1))
 		;
@@ -38,15 +38,39 @@ AC_HOT static unsigned bump(void)
 	return e < AC_EPOCH_MAX ? e + 1 : AC_EPOCH_MAX;
 }
 
-
 /* Move the epoch counter into this process's ledger slot (state.h). */
 AC_HOT void ac_fork_epoch_home(void)
 {
-	_Atomic unsigned *home = ac_ledger_epoch_home();
-	if (home && home != ac_epoch_word) {
-		atomic_store(home, atomic_load(ac_epoch_word));
-		ac_epoch_word = home;
+	_Atomic unsigned *home = ac_ledger_epoch_home(), *w = ac_epoch_word();
+	if (home && home != w && w != &ac_epoch_unset) {
+		atomic_store(home, atomic_load(w));
+		ac_here->epoch_word = home;
 	}
+}
+
+/* Where a child reads the counter it starts above: ours, kept here by each
+ * fork's prepare handler because a child gets our ac_local zeroed (state.h).
+ * Written only when it moved: a forking server writes it once, not at every
+ * fork (each write of .data after a fork is a copy-on-write fault). */
+static _Atomic unsigned *_Atomic counter_for_children = &ac_epoch_private;
+
+AC_HOT static void keep_counter_for_children(void)
+{
+	_Atomic unsigned *w = ac_epoch_word();
+	if (atomic_load_explicit(&counter_for_children, memory_order_relaxed) != w)
+		atomic_store_explicit(&counter_for_children, w, memory_order_relaxed);
+}
+
+/* The counter a child inherited: the parent's, in its ledger slot (shared)
+ * or in .data (copied); a counter that was in the parent's ac_local (a
+ * process in no ledger slot) is gone with the wiped page: AC_EPOCH_MAX, the
+ * saturated epoch, under which every release searches (never less safe). */
+AC_HOT static unsigned inherited_epoch(void)
+{
+	_Atomic unsigned *from = atomic_load_explicit(&counter_for_children, memory_order_relaxed);
+	if (from == &ac_epoch_unset || (from == &ac_here->epoch_private && ac_here != &ac_local_in_data))
+		return AC_EPOCH_MAX;
+	return atomic_load(from) & AC_EPOCH_BITS; /* not the parent's forks */
 }
 
 /* Both of the parent's bumps happen before the fork: F for the fork, F + 1
@@ -66,13 +90,14 @@ AC_HOT static void before_fork(void)
 	if (!ac_on())
 		return;
 	ac_table_before_fork();
+	keep_counter_for_children();
 	/* Counted in progress before its epochs (state.h).  Paired with the
 	 * parent handler by ac_on() rather than by a flag of this thread's: a
 	 * write to the process's own memory after the fork costs the parent a
 	 * copy-on-write fault at every fork.  (ac_on() changing in between -
 	 * a step-back on another thread - leaves one fork counted for good:
 	 * every later call then asks its window's children, never less.) */
-	atomic_fetch_add(ac_epoch_word, AC_FORKING_ONE);
+	atomic_fetch_add(ac_epoch_word(), AC_FORKING_ONE);
 	ac_ledger_fork_prepare(ac_fork_epochs_take());
 }
 
@@ -80,21 +105,24 @@ AC_HOT static void after_fork_parent(void)
 {
 	if (ac_on()) {
 		ac_ledger_fork_parent();
-		atomic_fetch_sub(ac_epoch_word, AC_FORKING_ONE); /* the kernel has copied us */
+		atomic_fetch_sub(ac_epoch_word(), AC_FORKING_ONE); /* the kernel has copied us */
 	}
 }
 
-/* Everything the child writes of its own memory here is in the library's
- * .data page (one copy-on-write fault): the counter it inherited is the
- * parent's, in the parent's slot, so the child starts a private one above
- * it (above every entry it inherited) until it is in its own slot. */
+/* Everything the child writes of its own memory here is its ac_local
+ * (state.h): in the overlay's first page, wiped at the fork, which its first
+ * close writes anyway (without an overlay: the library's .data page, one
+ * copy-on-write fault).  Its counter starts above the one it inherited
+ * (above every entry it inherited), in ac_local until it is in its own
+ * ledger slot. */
 AC_HOT static void after_fork_child(void)
 {
-	unsigned inherited = atomic_load(ac_epoch_word) & AC_EPOCH_BITS; /* not the parent's forks */
+	struct ac_local *l = ac_here;
+	unsigned inherited = inherited_epoch();
 	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
-	atomic_store(&ac_epoch_private, birth);
-	ac_epoch_word = &ac_epoch_private;
-	ac_birth_epoch = birth;
+	atomic_store(&l->epoch_private, birth);
+	l->epoch_word = &l->epoch_private;
+	l->birth = birth;
 	if (atomic_load_explicit(&ac_active, memory_order_relaxed)) {
 		ac_ledger_fork_child(birth);
 		ac_fork_epoch_home();
@@ -128,7 +156,7 @@ AC_HOT static void fork_end(struct ac_fork_ticket *t, pid_t pid)
 {
 	if (pid == 0) {
 		if (atomic_load_explicit(&ac_active, memory_order_relaxed)) {
-			ac_ledger_fork_child_end(t, ac_birth_epoch);
+			ac_ledger_fork_child_end(t, ac_birth_epoch());
 			ac_fork_epoch_home();
 		}
 	} else if (t->ours || ac_on())

@@ -257,34 +257,31 @@ AC_HOT static int first_child(ac_slot c, unsigned born_at, void *ctx)
 	return 1;
 }
 
-/* The common case, asked first and flat: a forking server's close right
- * after its fork, whose newest child holds the socket.  The same answer as
- * visit_tree's first visit, on a shallower stack: after each fork the
- * parent pays a copy-on-write fault for every stack page it writes, and the
- * tree walk ran about 1.3 KB deeper than anything else the parent does per
- * connection (perf: one fault per fork in ac_ledger_each_child's frame, in
- * runs where that crossed a page).  Returns 1 when it found the holder. */
-AC_HOT static int newest_child_holds(struct question *q, unsigned ep)
+/* The common case, asked first and on small frames: a forking server's
+ * close right after its fork, whose newest child holds the socket at the
+ * same fd number - no release record of it, and kcmp says the same file.
+ * The answer visit_tree's first visit gives (holds(): record, state, then
+ * the kernel at the same number), without the search's frames: after each
+ * fork the parent pays a copy-on-write fault for every stack page it
+ * writes, and those frames reached about 400 bytes below anything else the
+ * parent writes per connection (bench/fork-faults.sh: one fault at nearly
+ * every fork in runs whose stack layout put that below a page boundary).
+ * Returns the holder's pid; 0: the search answers (it asks again). */
+AC_HOT __attribute__((noinline)) static long newest_child_quick(int fd, uint32_t ino, unsigned ep, long my_pid, ac_slot me, struct first *f)
 {
-	struct first f = {0, 0};
 	struct ac_lview v;
-	unsigned let_go;
-	if (ac_ledger_each_child(q->me, ep, AC_EPOCH_MAX, first_child, &f) <= 0 || !ac_ledger_read(f.c, &v) ||
-	    v.parent != q->me)
+	bool complete;
+	if (ac_ledger_each_child(me, ep, AC_EPOCH_MAX, first_child, f) <= 0 || !ac_ledger_read(f->c, &v) ||
+	    v.parent != me || v.pid <= 0 || v.state == AC_LS_ALL_RELEASED ||
+	    ac_ledger_release_epoch(f->c, ino, v.birth, &complete) != 0)
 		return 0;
-	long h = holds(q, f.c, &v, v.birth, &let_go);
-	if (h <= 0)
-		return 0; /* the walk asks again, and goes on */
-	q->found = h;
-	q->found_slot = f.c;
-	q->found_born = f.born;
-	return 1;
+	return ac_procfd_same_fd(my_pid, v.pid, fd) == 1 ? v.pid : 0;
 }
 
 /* The socket of fd: its inode, or 0 when fd is not a socket (a stale entry
  * on a number a pipe or a file got), -1 when fd is not open.  Not inlined:
  * struct stat stays off the stack of the search. */
-__attribute__((noinline)) static long socket_ino(int fd)
+AC_HOT __attribute__((noinline)) static long socket_ino(int fd)
 {
 	struct stat st;
 	if (ac_fstat(fd, &st) != 0)
@@ -310,16 +307,15 @@ AC_HOT static int any_child(ac_slot c, unsigned born_at, void *ctx)
 	return 1;
 }
 
-/* We let go of the socket at epoch now and our child found_slot holds it:
- * if no other child of ours was born while we held it, tell it so. */
-AC_HOT static void note_to_child(struct question *q, unsigned ep, unsigned now)
+/* We let go of socket ino at epoch now and our child c (born at born)
+ * holds it: if no other child of ours was born while we held it, tell it so. */
+AC_HOT __attribute__((noinline)) static void note_to_child(ac_slot me, uint32_t ino, ac_slot c, unsigned born, unsigned ep, unsigned now)
 {
-	if (!q->found_slot || q->found_born <= ep ||
-	    ac_ledger_each_child(q->me, ep, q->found_born - 1, any_child, NULL) != 0)
+	if (!c || born <= ep || ac_ledger_each_child(me, ep, born - 1, any_child, NULL) != 0)
 		return;
 	struct ac_lview v;
-	if (ac_ledger_read(q->found_slot, &v) && v.parent == q->me)
-		ac_ledger_note_to_child(q->found_slot, q->ino, now);
+	if (ac_ledger_read(c, &v) && v.parent == me)
+		ac_ledger_note_to_child(c, ino, now);
 }
 
 /* A socket that came into the ledger from outside (exec, inherited at load):
@@ -376,25 +372,25 @@ AC_HOT static void peer(struct question *q, long pid)
 	}
 }
 
-AC_HOT int ac_find_other_holder(int fd, ac_entry e)
+/* A fork on another thread began before our release record (its child is
+ * in our window: others will count on it) and has not copied us yet: it
+ * may copy our fd table before our real close and our memory after another
+ * thread reused the fd number (fork_window.c, "Closed"), so that child
+ * could hold the socket without its entry.  Kept armed for the holder we
+ * found, the socket could then end with RST at that child's graceful close.
+ * (A fork that completed meanwhile copied the entry with the fd; one that
+ * begins after the record is outside the window.) */
+AC_HOT static bool forking_now(void)
 {
-	int saved = errno;
-	int result = -1;
-	struct question q = {.fd = fd};
-	long ino = socket_ino(fd);
-	if (ino <= 0) {
-		result = ino < 0 ? -1 : 0; /* not open; not a socket */
-		goto out;
-	}
-	q.ino = (uint32_t)ino;
-	q.my_pid = ac_ledger_pid();
-	q.me = ac_ledger_self();
-	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
-	/* The record first, then the looking: see the top of this file. */
-	ac_ledger_released(q.ino, cur);
+	return ac_epoch_raw() >= AC_FORKING_ONE;
+}
 
-	long sent_to = ac_peer_get(fd);
-	if (ep >= cur && ep >= ac_birth_epoch && cur != AC_EPOCH_MAX) {
+/* Everything but the common case (newest_child_quick). */
+__attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, ac_slot me, unsigned ep, unsigned cur,
+					    long sent_to)
+{
+	struct question q = {.fd = fd, .ino = ino, .my_pid = my_pid, .me = me};
+	if (ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX) {
 		peer(&q, sent_to); /* made after the last fork: only a peer */
 	} else if (!q.me) {
 		/* Not in a ledger (no room at our fork, no mapping): the kernel
@@ -402,7 +398,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 		 * model's search, O(processes x fds)). */
 		if (ep < cur && ac_procfd_each_child(q.my_pid, kernel_child, &q) < 0)
 			unknown(&q, "children-unreadable-not-in-ledger-pid-", q.my_pid);
-		if (!q.found && ep < ac_birth_epoch)
+		if (!q.found && ep < ac_birth_epoch())
 			outside(&q, ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
 		peer(&q, sent_to);
 	} else {
@@ -427,34 +423,54 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 		}
 		if (from_outside)
 			outside(&q, ext);
-		if (!q.found && !(origin == q.me && newest_child_holds(&q, ep)))
+		if (!q.found)
 			visit_tree(&q, origin, ep, 0);
 		if (q.found && origin == q.me)
-			note_to_child(&q, ep, cur);
+			note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep, cur);
 		peer(&q, sent_to);
 	}
-	if (q.found && ac_epoch_raw() >= AC_FORKING_ONE) {
-		/* A fork on another thread began before our release record (its
-		 * child is in our window: others will count on it) and has not
-		 * copied us yet: it may copy our fd table before our real close
-		 * and our memory after another thread reused the fd number
-		 * (fork_window.c, "Closed"), so that child could hold the socket
-		 * without its entry.  Kept armed for the holder we found, the
-		 * socket could then end with RST at that child's graceful close.
-		 * (A fork that completed meanwhile copied the entry with the fd;
-		 * one that begins after the record is outside the window.) */
+	if (q.found && forking_now()) {
 		q.found = 0;
 		q.why = "forked-while-closing-it";
 		q.why_pid = 0;
 	}
 	if (q.found)
-		result = (int)q.found;
-	else if (q.why) {
-		result = -1;
+		return (int)q.found;
+	if (q.why) {
 		if (ac_log_enabled(AC_LEVEL_INFO))
 			log_gave_up(fd, q.why, q.why_pid);
+		return -1;
+	}
+	return 0;
+}
+
+AC_HOT int ac_find_other_holder(int fd, ac_entry e)
+{
+	int saved = errno;
+	long ino = socket_ino(fd);
+	int result = ino < 0 ? -1 : 0; /* not open; not a socket */
+	if (ino <= 0)
+		goto out;
+	long my_pid = ac_ledger_pid();
+	ac_slot me = ac_ledger_self();
+	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now(), birth;
+	/* The record first, then the looking: see the top of this file. */
+	ac_ledger_released((uint32_t)ino, cur);
+	long sent_to = ac_peer_get(fd);
+	struct first f = {0, 0};
+	long pid;
+	if (me && !(ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX) && ac_ledger_birth(me, &birth) &&
+	    ep >= birth && (pid = newest_child_quick(fd, (uint32_t)ino, ep, my_pid, me, &f)) > 0) {
+		/* Got here (not from a parent): the search's origin is us. */
+		note_to_child(me, (uint32_t)ino, f.c, f.born, ep, cur);
+		result = (int)pid;
+		if (forking_now()) {
+			result = -1;
+			if (ac_log_enabled(AC_LEVEL_INFO))
+				log_gave_up(fd, "forked-while-closing-it", 0);
+		}
 	} else
-		result = 0;
+		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to);
 out:
 	AC_ERRNO_RESTORE(saved);
 	return result;

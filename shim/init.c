@@ -21,8 +21,11 @@ _Atomic int ac_active;
 __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
 long ac_errno_offset;
 _Atomic unsigned ac_epoch_private = 1;
-_Atomic unsigned *ac_epoch_word = &ac_epoch_private;
-unsigned ac_birth_epoch = 1;
+_Atomic unsigned ac_epoch_unset = AC_EPOCH_MAX;
+/* Until the overlay is mapped (fdtable.c moves it there), and for good
+ * without one. */
+struct ac_local ac_local_in_data = {.epoch_word = &ac_epoch_private, .birth = 1};
+struct ac_local *ac_here = &ac_local_in_data;
 
 extern char **environ;
 

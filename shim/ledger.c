@@ -9,6 +9,7 @@
  * the library believe a process holds or released a socket, which holders.c
  * only trusts when the kernel cannot be asked (see there). */
 #include "export.h"
+#include "state.h"
 #include "ledger.h"
 #include "fdtable.h"
 #include "identity.h"
@@ -61,10 +62,8 @@ struct lg_map {
 };
 
 static struct lg_map *lg;
-/* This process's slot; in .data beside ac_epoch_word, ac_epoch_private and
- * ac_birth_epoch (init.c), the only variables of ours a forked child writes
- * at once: one copy-on-write fault, not two. */
-static _Atomic ac_slot self __attribute__((section(".data")));
+/* This process's slot: ac_here->self (state.h, struct ac_local), beside
+ * the other variables a forked child writes at once. */
 /* The child reserved by a fork that did not come through the fork()
  * wrapper with a ticket (glibc-internal forks, a second thread forking at
  * the same time): in this thread's TLS, a page the parent then writes after
@@ -159,10 +158,10 @@ void ac_ledger_init(void)
 	atomic_store(&p->start, st);
 	atomic_store(&p->start_hi, st);
 	atomic_store(&p->id, (uint64_t)h_gen(s) << 32 | (uint32_t)own_pid());
-	atomic_store(&self, s);
+	atomic_store(&ac_here->self, s);
 }
 
-AC_HOT ac_slot ac_ledger_self(void) { return atomic_load(&self); }
+AC_HOT ac_slot ac_ledger_self(void) { return atomic_load(&ac_here->self); }
 
 /* This process's big table, claimed on first need (a free one or one whose
  * owner is gone); NULL when all are taken. */
@@ -351,12 +350,12 @@ AC_HOT static void child_is(ac_slot c, unsigned birth_epoch)
 {
 	struct lg_proc *p = slot_of(c);
 	if (!p) {
-		atomic_store(&self, 0); /* not in the ledger: others ask the kernel */
+		atomic_store(&ac_here->self, 0); /* not in the ledger: others ask the kernel */
 		return;
 	}
 	atomic_store(&p->birth, birth_epoch);
 	set_pid(c, own_pid());
-	atomic_store(&self, c);
+	atomic_store(&ac_here->self, c);
 }
 
 AC_HOT void ac_ledger_fork_child(unsigned birth_epoch)
@@ -372,7 +371,7 @@ AC_HOT void ac_ledger_fork_child(unsigned birth_epoch)
 	/* The ticket, if any, is on the wrapper's stack: until the wrapper
 	 * returns here (ac_ledger_fork_child_end), this process is not in the
 	 * ledger (its own atfork handlers' closes ask the kernel). */
-	atomic_store(&self, 0);
+	atomic_store(&ac_here->self, 0);
 }
 
 AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
@@ -504,7 +503,7 @@ void ac_ledger_unreleased(uint32_t ino)
 		unput(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
 }
 
-void ac_ledger_all_released(unsigned epoch)
+AC_HOT void ac_ledger_all_released(unsigned epoch)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	if (!me)

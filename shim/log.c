@@ -77,7 +77,7 @@ static char *fmt_addr(char *p, char *end, const struct sockaddr_storage *ss, soc
 	return ac_fmt_ulong(p, end, port);
 }
 
-bool ac_log_enabled(enum ac_log_level level)
+AC_HOT bool ac_log_enabled(enum ac_log_level level)
 {
 	int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
 	return ac_policy.log_dest != AC_LOG_OFF && level <= ac_policy.log_level &&
@@ -117,7 +117,7 @@ static int reopen_if_due(int fd)
 	return fd;
 }
 
-void ac_log_after_close(void)
+AC_HOT void ac_log_after_close(void)
 {
 	if (AC_UNLIKELY(atomic_load_explicit(&log_fd, memory_order_relaxed) == LOG_REOPEN))
 		reopen_if_due(LOG_REOPEN);
@@ -310,7 +310,7 @@ void ac_log_init(void)
 
 /* The program is closing our log fd: reopen at the next line (the CAS keeps
  * a stepped-back log, -1, off for good). */
-void ac_log_fd_closing(int fd)
+AC_HOT void ac_log_fd_closing(int fd)
 {
 	int cur = atomic_load_explicit(&log_fd, memory_order_relaxed);
 	if (fd == cur && cur != 2)
@@ -329,7 +329,7 @@ void ac_log_stop(void)
 	atomic_store(&log_fd, -1);
 }
 
-void ac_stats_print(void)
+AC_HOT void ac_stats_print(void)
 {
 	if (!ac_policy.stats)
 		return;

@@ -64,7 +64,7 @@ static bool proc_mounted(void)
  * A socket has exactly one struct file (sock_alloc_file), shared by fork,
  * dup and SCM_RIGHTS: same file = same socket.  -1 when it cannot tell
  * (no kcmp, a seccomp filter, EPERM): then /proc answers. */
-AC_HOT static int same_file(long my_pid, long pid, int fd)
+AC_HOT int ac_procfd_same_fd(long my_pid, long pid, int fd)
 {
 #ifdef SYS_kcmp
 	static _Atomic int broken;
@@ -195,14 +195,14 @@ int ac_procfd_each_socket(long pid, int (*visit)(int fd, unsigned long ino, void
 
 AC_HOT enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why)
 {
-	if (fd >= 0 && same_file(my_pid, pid, fd) == 1)
+	if (fd >= 0 && ac_procfd_same_fd(my_pid, pid, fd) == 1)
 		return AC_PROC_YES;
 	return scan_fd_table(pid, fd, ino, why);
 }
 
 enum ac_proc_answer ac_procfd_holds_at(long my_pid, long pid, int fd, unsigned long ino)
 {
-	int same = same_file(my_pid, pid, fd);
+	int same = ac_procfd_same_fd(my_pid, pid, fd);
 	if (same >= 0)
 		return same ? AC_PROC_YES : AC_PROC_NO;
 	char path[64], want[48];

@@ -23,6 +23,11 @@ enum ac_proc_answer { AC_PROC_NO = 0, AC_PROC_YES = 1, AC_PROC_UNREADABLE = -1 }
  * EPERM), "no-proc" (no /proc mounted), set only for AC_PROC_UNREADABLE. */
 enum ac_proc_answer ac_procfd_holds(long my_pid, long pid, int fd, unsigned long ino, const char **why);
 
+/* Is fd of process pid the same open file as our fd (kcmp)?  1 yes, 0 no
+ * (or no such fd), -1 the kernel cannot tell (no kcmp, seccomp, EPERM).  One
+ * system call on a small frame (the parent's close right after a fork). */
+int ac_procfd_same_fd(long my_pid, long pid, int fd);
+
 /* Does process pid hold our fd at the same number (kcmp; else the link
  * /proc/PID/fd/N against socket inode ino)?  O(1). */
 enum ac_proc_answer ac_procfd_holds_at(long my_pid, long pid, int fd, unsigned long ino);

@@ -156,7 +156,7 @@ long ac_real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long 
 {
 	return REAL(syscall, syscall_fn)(nr, a1, a2, a3, a4, a5, a6);
 }
-void ac_real__exit(int status)
+AC_HOT void ac_real__exit(int status)
 {
 	exit_fn f = REAL(_exit, exit_fn);
 	if (f)

@@ -26,14 +26,44 @@ extern _Atomic int ac_active;
 extern __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
 
 /* Fork epochs (fork.c).  Entries made at an epoch below the current one
- * existed at a fork, so a child may hold them too; below ac_birth_epoch (or 0)
- * they came from the parent (or from outside), which may still hold them.
- * The counter is in this process's ledger slot when it has one (shared
- * memory: the bumps at every fork then write no page of the process's own,
- * which would cost a copy-on-write fault per fork), else ac_epoch_private. */
-extern _Atomic unsigned *ac_epoch_word;
-extern _Atomic unsigned ac_epoch_private;
-extern unsigned ac_birth_epoch;
+ * existed at a fork, so a child may hold them too; below this process's
+ * birth epoch (or 0) they came from the parent (or from outside), which may
+ * still hold them.  The counter is in this process's ledger slot when it has
+ * one (shared memory: the bumps at every fork then write no page of the
+ * process's own, which would cost a copy-on-write fault per fork), else
+ * ac_epoch_private.
+ *
+ * What a forked child must change at once - where its counter is, its birth
+ * epoch, its ledger slot - is struct ac_local.  In .data, every child paid a
+ * copy-on-write fault for it.  When the overlay is mapped (fdtable.c) it
+ * lives in the overlay's first page instead: MADV_WIPEONFORK gives each
+ * child that page zeroed, a page the child writes anyway (the closed list
+ * and the words of fds 0-511 share it: its first close), and a fork never
+ * write-protects the parent's copy.  All zero means "not set up yet": a
+ * child between the kernel's fork and our atfork handler (only a signal
+ * handler can run there) is in no ledger slot, and its counter reads as
+ * saturated (AC_EPOCH_MAX: every release searches - invariant 1). */
+struct ac_local {
+	_Atomic unsigned *epoch_word;   /* the counter; NULL: not set up */
+	_Atomic unsigned epoch_private; /* a child's, until its ledger slot is known */
+	unsigned birth;                 /* the epoch this process started at */
+	_Atomic uint64_t self;          /* its ledger slot (ledger.c), 0: none */
+};
+extern struct ac_local *ac_here;     /* set at load, never written after */
+extern struct ac_local ac_local_in_data; /* before the overlay, or without one */
+extern _Atomic unsigned ac_epoch_private; /* a counter outside the overlay */
+extern _Atomic unsigned ac_epoch_unset;   /* AC_EPOCH_MAX */
+
+static inline _Atomic unsigned *ac_epoch_word(void)
+{
+	_Atomic unsigned *w = ac_here->epoch_word;
+	return AC_LIKELY(w != NULL) ? w : &ac_epoch_unset;
+}
+
+static inline unsigned ac_birth_epoch(void)
+{
+	return ac_here->birth;
+}
 
 /* A fork's two epochs (fork.c): returns F, the child's (the parent goes on
  * at F + 1).  Also taken by spawn.c for children made without fork(). */
@@ -51,7 +81,7 @@ unsigned ac_fork_epochs_take(void);
 /* The whole word: what ac_set_made compares (before, after). */
 static inline unsigned ac_epoch_raw(void)
 {
-	return atomic_load_explicit(ac_epoch_word, memory_order_relaxed);
+	return atomic_load_explicit(ac_epoch_word(), memory_order_relaxed);
 }
 
 static inline unsigned ac_epoch_now(void)
@@ -79,7 +109,7 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
  * ledger's shared memory (no copy-on-write). */
 static inline unsigned ac_forked_since(unsigned before)
 {
-	unsigned now = atomic_fetch_add_explicit(ac_epoch_word, 0, memory_order_seq_cst);
+	unsigned now = atomic_fetch_add_explicit(ac_epoch_word(), 0, memory_order_seq_cst);
 	return AC_LIKELY(now == before && before < AC_FORKING_ONE) ? 0 : now;
 }
 

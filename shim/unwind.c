@@ -211,7 +211,7 @@ static __attribute__((noinline)) bool window_open(void)
 	return false;
 }
 
-bool ac_thread_unwinding(void)
+AC_HOT bool ac_thread_unwinding(void)
 {
 	if (AC_UNLIKELY(window_exc != NULL) && window_open())
 		return true;
@@ -328,12 +328,12 @@ AC_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
 
 /* why names the release ("close", "dup2", "exec"...); the exit policy's
  * releases ("exit", "exit-status-0") are its own decision. */
-static bool is_exit_release(const char *why)
+AC_HOT static bool is_exit_release(const char *why)
 {
 	return why[0] == 'e' && why[1] == 'x' && why[2] == 'i' && why[3] == 't';
 }
 
-bool ac_close_keeps_armed(int fd, const char *why)
+AC_HOT bool ac_close_keeps_armed(int fd, const char *why)
 {
 	/* The common case first: two policy loads and the unwinding test. */
 	bool on_close_rst = ac_policy.on_close == AC_CLOSE_RST;
