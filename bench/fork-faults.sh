@@ -6,7 +6,9 @@
 # handlers (perf record -e page-faults -c 1), the parent's per fork and the
 # handlers' per handler, and lists the library's own faults in the parent
 # (stack pages it writes deeper than the program does: a copy-on-write fault
-# after every fork).  Needs perf and unshare -n (root).  Port 22101.
+# after every fork), then how deep below its caller each call of the cycle
+# writes the stack (bench/stackdepth.c).  Needs perf and unshare -n (root).
+# Ports 22101, 22103.
 #   N  live sessions (20), M  measured connections (300)
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -42,3 +44,14 @@ for mode in A B; do
 			if (m == "B") printf "             the library'"'"'s stack faults in the parent: %d\n", s
 		}' "$tmp/$mode.txt"
 done
+# The stack each call writes below its caller (bytes; after a fork every page
+# the parent writes is a copy-on-write fault: what the library writes below
+# the program's own post-fork depth is a fault in the layouts where that
+# crosses a page boundary).
+SD=build/bench/stackdepth
+if [ ! -x "$SD" ] || [ bench/stackdepth.c -nt "$SD" ]; then
+	${CC:-gcc} -O2 -g -std=gnu11 -D_GNU_SOURCE -o "$SD" bench/stackdepth.c || exit 1
+fi
+unshare -n bash -c 'ip link set lo up
+	printf "stack below the caller, no library:  %s\n" "$("$1" 22103)"
+	printf "stack below the caller, the library: %s\n" "$(LD_PRELOAD="$2" "$1" 22103)"' depth "$SD" "$LIB"

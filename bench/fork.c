@@ -14,8 +14,10 @@
  * The client connects N + M times (the M send one byte at once, so the
  * server's accept never waits for the network), reads the M to EOF, then
  * closes the N.  The server prints
- *   n=N parent_ns=MEDIAN child_close_ns=MEDIAN
- * (medians over the M connections).  Without the library a close is one
+ *   n=N parent_ns=MEDIAN child_close_ns=MEDIAN cpu_ns=PER-CONNECTION
+ * (medians over the M connections; cpu_ns: the CPU time of the server and
+ * of all its handlers, user + system, over the N + M connections: what the
+ * machine pays per connection, whichever CPU ran it).  Without the library a close is one
  * system call; the holder search must not grow with N. */
 #include "common.h"
 
@@ -54,6 +56,20 @@ static struct sockaddr_in addr(long port)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return sa;
+}
+
+/* CPU time of this process and of all its reaped children (every handler). */
+static int64_t tree_cpu_ns(void)
+{
+	struct rusage self, kids;
+	if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &kids) != 0)
+		return 0;
+	int64_t us = 0;
+	const struct rusage *r[2] = {&self, &kids};
+	for (int i = 0; i < 2; i++)
+		us += (int64_t)(r[i]->ru_utime.tv_sec + r[i]->ru_stime.tv_sec) * 1000000 + r[i]->ru_utime.tv_usec +
+		      r[i]->ru_stime.tv_usec;
+	return us * 1000;
 }
 
 static int server(long port, long n, long m)
@@ -130,8 +146,8 @@ static int server(long port, long n, long m)
 			die("read child time");
 	while (wait(NULL) > 0)
 		;
-	printf("n=%ld parent_ns=%lld child_close_ns=%lld\n", n, (long long)median(parent, m),
-	       (long long)median(child, m));
+	printf("n=%ld parent_ns=%lld child_close_ns=%lld cpu_ns=%lld\n", n, (long long)median(parent, m),
+	       (long long)median(child, m), (long long)(tree_cpu_ns() / (n + m)));
 	return 0;
 }
 
