@@ -15,9 +15,10 @@
  *      forked while it held the socket - those born in the epoch window
  *      [got, let go] of their parent.  Newest child first.  In a
  *      fork-per-connection server that window holds one child: the parent's
- *      close looks at its newest child (one readlink of /proc/C/fd/N), the
- *      handler child's close finds the parent's release record and no other
- *      sibling in the window (no system call at all).  A double fork's
+ *      close looks at its newest child (one kcmp), the handler child's close
+ *      finds the parent's note in its own slot - "I let go of it, and you
+ *      are the only child I forked meanwhile" - and looks no further (no
+ *      system call, no page of the parent's).  A double fork's
  *      grandchild is found through the dead middle child's slot.
  *   2. SCM_RIGHTS peers (hook_sendmsg.c, hook_recvmsg.c): the process this
  *      one sent the socket to, the process it received it from
@@ -210,11 +211,6 @@ AC_HOT static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int
 		return 0;
 	}
 	unsigned let_go = AC_EPOCH_MAX;
-	if (s != q->me && s == q->parent && q->note) {
-		/* The parent's note: it let go at q->note, and this process is the
-		 * only child it forked meanwhile: only our own subtree is left. */
-		return depth < MAX_DEPTH ? visit_tree(q, q->me, q->my_birth, depth + 1) : 0;
-	}
 	if (s != q->me) {
 		long h = holds(q, s, &v, got_at, &let_go);
 		if (h > 0) {
@@ -411,22 +407,32 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 			if (ep < v.birth)
 				q.note = ac_ledger_note_from_parent(q.ino);
 		}
-		bool from_outside = false;
-		long ext = 0;
-		for (int up = 0; ac_ledger_read(origin, &v) && ep < v.birth; up++) {
-			if (!v.parent || up > 64) {
-				from_outside = true;
-				ext = v.ext_ppid;
-				break;
+		if (q.note) {
+			/* The parent's note (ledger.h): it got the socket itself
+			 * (it notes only as the origin), let go of it, and we are
+			 * the only child it forked meanwhile: only our own subtree
+			 * is left.  The parent's slot is not read: in a server
+			 * with hundreds of children it is on a page of the ledger
+			 * the handler touches nowhere else (a fault per handler). */
+			visit_tree(&q, q.me, q.my_birth, 1);
+		} else {
+			bool from_outside = false;
+			long ext = 0;
+			for (int up = 0; ac_ledger_read(origin, &v) && ep < v.birth; up++) {
+				if (!v.parent || up > 64) {
+					from_outside = true;
+					ext = v.ext_ppid;
+					break;
+				}
+				origin = v.parent;
 			}
-			origin = v.parent;
+			if (from_outside)
+				outside(&q, ext);
+			if (!q.found)
+				visit_tree(&q, origin, ep, 0);
+			if (q.found && origin == q.me)
+				note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep, cur);
 		}
-		if (from_outside)
-			outside(&q, ext);
-		if (!q.found)
-			visit_tree(&q, origin, ep, 0);
-		if (q.found && origin == q.me)
-			note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep, cur);
 		peer(&q, sent_to);
 	}
 	if (q.found && forking_now()) {
