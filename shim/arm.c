@@ -249,9 +249,7 @@ AC_HOT bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi)
 
 AC_HOT bool ac_maybe_shared(int fd, ac_entry e)
 {
-	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now();
-	/* A saturated epoch no longer tells old entries from new: search. */
-	return ep < cur || ep < ac_birth_epoch() || cur == AC_EPOCH_MAX || ac_peer_get(fd) != 0;
+	return !ac_made_since_last_fork(ac_entry_epoch(e), ac_epoch_now()) || ac_peer_get(fd) != 0;
 }
 
 /* An unarmed TCP socket that may be shared: only the ledger's record that we

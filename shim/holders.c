@@ -386,8 +386,8 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 					    long sent_to)
 {
 	struct question q = {.fd = fd, .ino = ino, .my_pid = my_pid, .me = me};
-	if (ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX) {
-		peer(&q, sent_to); /* made after the last fork: only a peer */
+	if (ac_made_since_last_fork(ep, cur)) {
+		peer(&q, sent_to); /* only a peer */
 	} else if (!q.me) {
 		/* Not in a ledger (no room at our fork, no mapping): the kernel
 		 * only - our children, our parent and its children (the previous
@@ -435,11 +435,6 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 		}
 		peer(&q, sent_to);
 	}
-	if (q.found && forking_now()) {
-		q.found = 0;
-		q.why = "forked-while-closing-it";
-		q.why_pid = 0;
-	}
 	if (q.found)
 		return (int)q.found;
 	if (q.why) {
@@ -465,18 +460,18 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 	long sent_to = ac_peer_get(fd);
 	struct first f = {0, 0};
 	long pid;
-	if (me && !(ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX) && ac_ledger_birth(me, &birth) &&
+	if (me && !ac_made_since_last_fork(ep, cur) && ac_ledger_birth(me, &birth) &&
 	    ep >= birth && (pid = newest_child_quick(fd, (uint32_t)ino, ep, my_pid, me, &f)) > 0) {
 		/* Got here (not from a parent): the search's origin is us. */
 		note_to_child(me, (uint32_t)ino, f.c, f.born, ep, cur);
 		result = (int)pid;
-		if (forking_now()) {
-			result = -1;
-			if (ac_log_enabled(AC_LEVEL_INFO))
-				log_gave_up(fd, "forked-while-closing-it", 0);
-		}
 	} else
 		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to);
+	if (result > 0 && forking_now()) {
+		result = -1;
+		if (ac_log_enabled(AC_LEVEL_INFO))
+			log_gave_up(fd, "forked-while-closing-it", 0);
+	}
 out:
 	AC_ERRNO_RESTORE(saved);
 	return result;

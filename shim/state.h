@@ -89,6 +89,14 @@ static inline unsigned ac_epoch_now(void)
 	return ac_epoch_raw() & AC_EPOCH_BITS;
 }
 
+/* Was an entry of epoch ep (now: cur) made in this process after its last
+ * fork, so that no child and no parent can hold it?  A saturated epoch no
+ * longer tells old entries from new: no. */
+static inline bool ac_made_since_last_fork(unsigned ep, unsigned cur)
+{
+	return ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX;
+}
+
 /* Store the entry of an fd the kernel has just made, stamped when it was
  * built.  A fork on another thread between the system call that made the fd
  * and this store gives the child the fd but not the entry, and such a child
