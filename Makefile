@@ -84,6 +84,16 @@ $(B)/asan/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
 	$(CC) $(SHIM_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
 
+# The library with its fork epochs starting just below 2^32, where its
+# narrower fields (a release record's 32 bits, a ring entry's 26-bit tag)
+# wrap, far beyond the 2^20 where the epochs of before saturated; and one
+# starting just below AC_EPOCH_MAX, to saturate in a few forks: the
+# control that the test sees a saturation.  test/fdpaths/fork-epochs.sh.
+$(B)/epochs/libabortclose.so $(B)/epochs-saturating/libabortclose.so: $(SHIM_SRC) $(POLICY_SRC) $(SHIM_HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) -DAC_EPOCH_ORIGIN='$(if $(findstring saturating,$@),(AC_EPOCH_MAX - 6),((1ull << 32) - 3))' \
+	  -o $@ $(SHIM_SRC) $(POLICY_SRC) $(SHIM_LDFLAGS)
+
 progs: $(TEST_PROGS) $(UNWIND_PROGS) $(TOOLS) $(B)/test/setsockopt_counter.so $(B)/test/fork_inside.so $(if $(UNIT_SRC),$(B)/unit/run-unit)
 
 # What is installed: the library and the helper programs (no libcheck needed).
@@ -140,7 +150,8 @@ demo: all
 # check installs what the tests need first (idempotent: apt-get only runs
 # when something is missing), so it works on a fresh Debian 12 machine.
 check: deps
-	@$(MAKE) --no-print-directory all $(B)/asan/libabortclose.so
+	@$(MAKE) --no-print-directory all $(B)/asan/libabortclose.so $(B)/epochs/libabortclose.so \
+	  $(B)/epochs-saturating/libabortclose.so
 	@bash test/run-all.sh
 
 check-unit: all

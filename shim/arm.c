@@ -19,7 +19,7 @@
 
 AC_HOT ac_entry ac_entry_new(ac_entry flags)
 {
-	unsigned ep = ac_epoch_now();
+	ac_epoch ep = ac_epoch_now();
 	return ac_entry_with_epoch(flags, ep);
 }
 
@@ -35,7 +35,7 @@ AC_HOT bool ac_arm(int fd)
 
 AC_HOT void ac_disarm(int fd, ac_entry e)
 {
-	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(e)};
+	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(fd, e)};
 	/* A program that asked for {1,0} itself wants its close to abort. */
 	if (own.l_onoff && own.l_linger == 0)
 		return;
@@ -68,7 +68,7 @@ unsigned ac_sockaddr_port(const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
-ac_entry ac_classify(int fd, unsigned epoch)
+ac_entry ac_classify(int fd, ac_epoch epoch)
 {
 	int saved = errno, domain = 0, type = 0, proto = 0, listening = 0;
 	socklen_t len = sizeof domain;
@@ -98,7 +98,7 @@ ac_entry ac_classify(int fd, unsigned epoch)
 		if (l.l_linger == 0)
 			e |= AC_F_ARMED;
 		else
-			e = ac_entry_with_user_linger(e, 1, l.l_linger);
+			e = ac_entry_with_user_linger(fd, e, 1, l.l_linger);
 	}
 out:
 	AC_ERRNO_RESTORE(saved);
@@ -165,7 +165,7 @@ ac_entry ac_decide_quiet(int fd, ac_entry e, ac_entry role, unsigned port, const
 	return e;
 }
 
-static void adopt(int fd, const char *event, unsigned epoch, long sender)
+static void adopt(int fd, const char *event, ac_epoch epoch, long sender)
 {
 	if (!ac_fd_in_table(fd))
 		return;
@@ -200,7 +200,7 @@ void ac_adopt_received(int fd, long sender)
 	/* With the sender known, the socket is this process's from now on
 	 * (current epoch) and the sender is the other candidate holder; without
 	 * it, epoch 0: treated like an inherited socket, as before. */
-	unsigned ep = sender > 0 ? ac_epoch_now() : 0;
+	ac_epoch ep = sender > 0 ? ac_epoch_now() : 0;
 	adopt(fd, "adopted:received", ep, sender > 0 ? sender : 0);
 }
 

@@ -13,7 +13,7 @@
  * the fork epoch word from before it took their entries (fork_window.c). */
 #define AC_CLOSING_MAX 4
 struct ac_closing {
-	unsigned before;
+	ac_epoch before;
 	unsigned n;                   /* such sockets; above AC_CLOSING_MAX: */
 	uint32_t ino[AC_CLOSING_MAX]; /* their inodes (AC_INO_UNKNOWN: any) */
 };
@@ -54,7 +54,7 @@ static inline void ac_close_done(const struct ac_closing *c)
 {
 	if (AC_LIKELY(!c->n))
 		return;
-	unsigned now = ac_epoch_raw();
+	ac_epoch now = ac_epoch_raw();
 	if (AC_LIKELY(now == c->before && now < AC_FORKING_ONE))
 		return;
 	ac_closed_during_fork(c);

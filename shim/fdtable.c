@@ -17,11 +17,12 @@ _Atomic ac_entry *ac_table;
 _Atomic uint32_t *ac_over;
 _Atomic uint32_t *ac_alias_ino;
 _Atomic int32_t *ac_peer_pid;
+_Atomic int32_t *ac_big_linger;
 int ac_table_size;
 _Atomic int ac_max_fd = -1;
 
-/* 2^22 fds x 8 bytes = 32 MiB of address space at most, reserved but never
- * committed until touched. */
+/* 2^22 fds x 20 bytes (the entry, three 4-byte arrays) = 80 MiB of address
+ * space at most, reserved but never committed until touched. */
 #define AC_TABLE_CAP (1 << 22)
 #define AC_TABLE_MIN 1024
 
@@ -39,20 +40,22 @@ int ac_table_init(void)
 	if (n < AC_TABLE_MIN)
 		n = AC_TABLE_MIN;
 
-	/* One mapping for the three arrays: one VMA to copy at each fork
+	/* One mapping for the four arrays: one VMA to copy at each fork
 	 * instead of three (a forking server pays dup_mmap per VMA).  Not
 	 * MAP_NORESERVE: with the same flags as the anonymous mapping the
 	 * loader made just before (the static TLS block, right above where
 	 * mmap puts this one), the kernel merges the two into one VMA, one less
 	 * for every fork to copy.  (Strict overcommit ignores MAP_NORESERVE
 	 * anyway; the default heuristic mode only counts the size.) */
-	size_t te = (size_t)n * sizeof(ac_entry), ta = (size_t)n * sizeof(uint32_t), tp = (size_t)n * sizeof(int32_t);
-	char *p = mmap(NULL, te + ta + tp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t te = (size_t)n * sizeof(ac_entry), ta = (size_t)n * sizeof(uint32_t), tp = (size_t)n * sizeof(int32_t),
+	       tl = (size_t)n * sizeof(int32_t);
+	char *p = mmap(NULL, te + ta + tp + tl, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	ac_table = (void *)p;
 	ac_alias_ino = (void *)(p + te);
 	ac_peer_pid = (void *)(p + te + ta);
+	ac_big_linger = (void *)(p + te + ta + tp);
 	ac_table_size = (int)n;
 	overlay_init((size_t)n);
 	return 0;
@@ -133,10 +136,10 @@ AC_HOT bool ac_set_overlaid(int fd, ac_entry e)
 	 * every sibling born since - at most AC_OV_MAX_AGE / 2 forks more than
 	 * with the true epoch.  (So in a fork-per-connection server the table
 	 * page takes its copy-on-write fault once every 16 connections.) */
-	unsigned te = ac_entry_epoch(t), ee = ac_entry_epoch(e);
+	ac_epoch te = ac_entry_epoch(t), ee = ac_entry_epoch(e);
 	if (t == 0 || ((t ^ e) & AC_ENTRY_NOT_EPOCH) || te < ac_birth_epoch() || te > ee || ee - te > AC_OV_MAX_AGE)
 		return false;
-	atomic_store(&ac_over[fd], AC_OV_EPOCH | ee);
+	atomic_store(&ac_over[fd], AC_OV_EPOCH | (uint32_t)(ee - te));
 	/* A fork's prepare handler (another thread) may have cleared that
 	 * stale word meanwhile (ac_table_before_fork): then it is written. */
 	return atomic_load(&ac_table[fd]) == t;
@@ -162,7 +165,7 @@ AC_HOT ac_entry ac_take_overlaid(int fd)
 			 * its own end - while this release may be leaving it
 			 * armed for that very child. */
 			list_closed(fd);
-			return o & AC_OV_EPOCH ? ac_entry_with_epoch(t, o & AC_EPOCH_MAX) : t;
+			return ac_overlaid_entry(t, o);
 		}
 		if (o == AC_OV_CLOSED)
 			return 0; /* closed already (another thread's close won) */

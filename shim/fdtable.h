@@ -8,12 +8,17 @@
  * managed (passed through untouched).
  *
  * Word layout (8 bytes per fd):
- *   bits  0..31  the program's own l_linger (what getsockopt must show)
- *   bits 32..43  flags, below
- *   bits 44..63  fork epoch of the process when the entry was made (see
+ *   bits  0..7   the program's own l_linger (what getsockopt must show), 0 to
+ *                254; AC_LINGER_BIG: another value, kept in ac_big_linger[fd]
+ *                (a linger of minutes, a negative one: rare, and beside the
+ *                table, so the epoch has the bits)
+ *   bits  8..19  flags, below
+ *   bits 20..63  fork epoch of the process when the entry was made (see
  *                fork.c): an entry older than the current epoch may be held by
  *                another process too.  Epoch 0 = came from outside (inherited
- *                at load, received with SCM_RIGHTS).
+ *                at load, received with SCM_RIGHTS).  44 bits: at two epochs
+ *                per fork, a process forking 10,000 times a second would
+ *                saturate them after 27 years (state.h).
  */
 #ifndef ABORTCLOSE_FDTABLE_H
 #define ABORTCLOSE_FDTABLE_H
@@ -23,38 +28,73 @@
 #include <stdint.h>
 
 typedef uint64_t ac_entry;
+typedef uint64_t ac_epoch; /* state.h: a process's fork epochs */
 
-#define AC_F_KNOWN     (1ull << 32) /* we know what this fd is */
-#define AC_F_TCP       (1ull << 33) /* a TCP socket (AF_INET/AF_INET6 stream) */
-#define AC_F_DECIDED   (1ull << 34) /* filters applied: MANAGED or skipped */
-#define AC_F_MANAGED   (1ull << 35) /* under management (passed ports/roles) */
-#define AC_F_ARMED     (1ull << 36) /* the kernel holds our SO_LINGER {1,0} */
-#define AC_F_USER_ON   (1ull << 37) /* the program's own l_onoff */
-#define AC_F_GAVE_UP   (1ull << 38) /* protection given up: disarmed in the
+#define AC_F_KNOWN     (1ull << 8)  /* we know what this fd is */
+#define AC_F_TCP       (1ull << 9)  /* a TCP socket (AF_INET/AF_INET6 stream) */
+#define AC_F_DECIDED   (1ull << 10) /* filters applied: MANAGED or skipped */
+#define AC_F_MANAGED   (1ull << 11) /* under management (passed ports/roles) */
+#define AC_F_ARMED     (1ull << 12) /* the kernel holds our SO_LINGER {1,0} */
+#define AC_F_USER_ON   (1ull << 13) /* the program's own l_onoff */
+#define AC_F_GAVE_UP   (1ull << 14) /* protection given up: disarmed in the
                                        kernel, never armed again (ac_give_up;
                                        was PASS_ARM, unused) */
-#define AC_F_ALIASED   (1ull << 39) /* dup'd: another fd of this process may
+#define AC_F_ALIASED   (1ull << 15) /* dup'd: another fd of this process may
                                        reference the same socket */
-#define AC_F_LISTENER  (1ull << 40)
-#define AC_F_ACCEPTED  (1ull << 41) /* role: server side (accepted/inherited) */
-#define AC_F_CONNECTED (1ull << 42) /* role: client side */
-#define AC_F_EXEC_TMP  (1ull << 43) /* disarmed for an exec in progress */
+#define AC_F_LISTENER  (1ull << 16)
+#define AC_F_ACCEPTED  (1ull << 17) /* role: server side (accepted/inherited) */
+#define AC_F_CONNECTED (1ull << 18) /* role: client side */
+#define AC_F_EXEC_TMP  (1ull << 19) /* disarmed for an exec in progress */
 
-#define AC_EPOCH_SHIFT 44
-#define AC_EPOCH_MAX ((1u << 20) - 1)
-#define AC_LINGER_MASK 0xffffffffull
+#define AC_EPOCH_SHIFT 20
+#define AC_EPOCH_MAX ((1ull << 44) - 1)
+#define AC_LINGER_MASK 0xffull
+#define AC_LINGER_BIG 0xffu /* the program's l_linger is in ac_big_linger */
 
-static inline unsigned ac_entry_epoch(ac_entry e) { return (unsigned)(e >> AC_EPOCH_SHIFT); }
-static inline int ac_entry_linger(ac_entry e) { return (int)(uint32_t)(e & AC_LINGER_MASK); }
-static inline ac_entry ac_entry_with_epoch(ac_entry e, unsigned epoch)
+static inline ac_epoch ac_entry_epoch(ac_entry e) { return e >> AC_EPOCH_SHIFT; }
+static inline ac_entry ac_entry_with_epoch(ac_entry e, ac_epoch epoch)
 {
-	return (e & ~(~0ull << AC_EPOCH_SHIFT)) | ((ac_entry)epoch << AC_EPOCH_SHIFT);
+	return (e & ~(~0ull << AC_EPOCH_SHIFT)) | (ac_entry)epoch << AC_EPOCH_SHIFT;
 }
-static inline ac_entry ac_entry_with_user_linger(ac_entry e, int onoff, int linger)
+
+/* The program's own l_linger values that do not fit the word's 8 bits, one
+ * int per fd (beside the table: a page is touched only by a program that
+ * sets such a value).  The value belongs to the socket: a copy of the entry
+ * to another fd (dup, accept from a listener, a dup'd fd's view) copies it
+ * with ac_linger_copy. */
+extern _Atomic int32_t *ac_big_linger;
+
+/* Does the program have a linger time of its own recorded in e? */
+static inline bool ac_entry_has_linger(ac_entry e) { return (e & AC_LINGER_MASK) != 0; }
+
+/* The program's own l_linger recorded in fd's entry e. */
+static inline int ac_entry_linger(int fd, ac_entry e)
+{
+	unsigned code = (unsigned)(e & AC_LINGER_MASK);
+	return code != AC_LINGER_BIG ? (int)code : atomic_load_explicit(&ac_big_linger[fd], memory_order_acquire);
+}
+
+/* e with the program's own l_onoff and l_linger (fd's; a value beyond the
+ * word goes to ac_big_linger[fd] first). */
+static inline ac_entry ac_entry_with_user_linger(int fd, ac_entry e, int onoff, int linger)
 {
 	e &= ~(AC_LINGER_MASK | AC_F_USER_ON);
-	return e | (onoff ? AC_F_USER_ON : 0) | (uint32_t)linger;
+	unsigned code = (unsigned)linger;
+	if (linger < 0 || linger >= (int)AC_LINGER_BIG) {
+		atomic_store_explicit(&ac_big_linger[fd], linger, memory_order_release);
+		code = AC_LINGER_BIG;
+	}
+	return e | (onoff ? AC_F_USER_ON : 0) | code;
 }
+
+/* Entry e of fd `from` is being copied to fd `to`: its linger goes too. */
+static inline void ac_linger_copy(int from, int to, ac_entry e)
+{
+	if ((e & AC_LINGER_MASK) == AC_LINGER_BIG && from != to)
+		atomic_store_explicit(&ac_big_linger[to], atomic_load_explicit(&ac_big_linger[from], memory_order_acquire),
+				      memory_order_release);
+}
+
 /* Is the socket managed and currently armed by us? */
 static inline bool ac_entry_armed(ac_entry e)
 {
@@ -79,17 +119,23 @@ extern _Atomic ac_entry *ac_table;
  *                     child inherits them - and a child forked while a
  *                     close is on its way does inherit the entry with the
  *                     fd, which the release may be leaving armed for it);
- *   AC_OV_EPOCH | E   the table's word, but made at epoch E: a new socket
- *                     whose entry differs from the stale one left in the
- *                     table by its epoch only (the same kind of connection
- *                     on the same fd number, made by this process, at most
- *                     16 forks ago: fdtable.c).
+ *   AC_OV_EPOCH | D   the table's word, but made D epochs later: a new
+ *                     socket whose entry differs from the stale one left in
+ *                     the table by its epoch only (the same kind of
+ *                     connection on the same fd number, made by this
+ *                     process, at most 16 forks ago: fdtable.c).
  * A child inherits the table, where such an entry carries its older epoch:
  * older means "may be shared with more processes", a wider holder search,
  * never a narrower one.  Anything else is written to the table as before. */
 extern _Atomic uint32_t *ac_over; /* NULL: no overlay (the table alone) */
 #define AC_OV_CLOSED 1u
 #define AC_OV_EPOCH (1u << 31)
+
+/* Table word t as the overlay word o amends it (AC_OV_EPOCH | D). */
+static inline ac_entry ac_overlaid_entry(ac_entry t, uint32_t o)
+{
+	return t && (o & AC_OV_EPOCH) ? ac_entry_with_epoch(t, ac_entry_epoch(t) + (o & ~AC_OV_EPOCH)) : t;
+}
 
 bool ac_set_overlaid(int fd, ac_entry e);
 ac_entry ac_take_overlaid(int fd);
@@ -149,8 +195,7 @@ static inline ac_entry ac_get(int fd)
 	uint32_t o = ac_over ? atomic_load_explicit(&ac_over[fd], memory_order_acquire) : 0;
 	if (o == AC_OV_CLOSED)
 		return 0;
-	ac_entry e = atomic_load_explicit(&ac_table[fd], memory_order_acquire);
-	return e && (o & AC_OV_EPOCH) ? ac_entry_with_epoch(e, o & AC_EPOCH_MAX) : e;
+	return ac_overlaid_entry(atomic_load_explicit(&ac_table[fd], memory_order_acquire), o);
 }
 
 /* Does the table hold a word for fd (an entry, or a stale one the overlay

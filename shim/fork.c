@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 /* The new epoch (saturates at AC_EPOCH_MAX: holders.c then searches). */
-AC_HOT static unsigned bump(void)
+AC_HOT static ac_epoch bump(void)
 {
-	_Atomic unsigned *w = ac_epoch_word();
-	unsigned e = atomic_load(w);
+	_Atomic ac_epoch *w = ac_epoch_word();
+	ac_epoch e = atomic_load(w);
 	while ((e & AC_EPOCH_BITS) < AC_EPOCH_MAX && !atomic_compare_exchange_weak(w, &e, e + 1))
 		;
 	e &= AC_EPOCH_BITS;
@@ -41,7 +41,7 @@ AC_HOT static unsigned bump(void)
 /* Move the epoch counter into this process's ledger slot (state.h). */
 AC_HOT void ac_fork_epoch_home(void)
 {
-	_Atomic unsigned *home = ac_ledger_epoch_home(), *w = ac_epoch_word();
+	_Atomic ac_epoch *home = ac_ledger_epoch_home(), *w = ac_epoch_word();
 	if (home && home != w && w != &ac_epoch_unset) {
 		atomic_store(home, atomic_load(w));
 		ac_here->epoch_word = home;
@@ -52,11 +52,11 @@ AC_HOT void ac_fork_epoch_home(void)
  * fork's prepare handler because a child gets our ac_local zeroed (state.h).
  * Written only when it moved: a forking server writes it once, not at every
  * fork (each write of .data after a fork is a copy-on-write fault). */
-static _Atomic unsigned *_Atomic counter_for_children = &ac_epoch_private;
+static _Atomic ac_epoch *_Atomic counter_for_children = &ac_epoch_private;
 
 AC_HOT static void keep_counter_for_children(void)
 {
-	_Atomic unsigned *w = ac_epoch_word();
+	_Atomic ac_epoch *w = ac_epoch_word();
 	if (atomic_load_explicit(&counter_for_children, memory_order_relaxed) != w)
 		atomic_store_explicit(&counter_for_children, w, memory_order_relaxed);
 }
@@ -65,9 +65,9 @@ AC_HOT static void keep_counter_for_children(void)
  * or in .data (copied); a counter that was in the parent's ac_local (a
  * process in no ledger slot) is gone with the wiped page: AC_EPOCH_MAX, the
  * saturated epoch, under which every release searches (never less safe). */
-AC_HOT static unsigned inherited_epoch(void)
+AC_HOT static ac_epoch inherited_epoch(void)
 {
-	_Atomic unsigned *from = atomic_load_explicit(&counter_for_children, memory_order_relaxed);
+	_Atomic ac_epoch *from = atomic_load_explicit(&counter_for_children, memory_order_relaxed);
 	if (from == &ac_epoch_unset || (from == &ac_here->epoch_private && ac_here != &ac_local_in_data))
 		return AC_EPOCH_MAX;
 	return atomic_load(from) & AC_EPOCH_BITS; /* not the parent's forks */
@@ -78,9 +78,9 @@ AC_HOT static unsigned inherited_epoch(void)
  * between this and the fork gets F + 1: the child holds it too but is not in
  * its window - that socket is disarmed by the parent's close: protection
  * lost, never data.) */
-AC_HOT unsigned ac_fork_epochs_take(void)
+AC_HOT ac_epoch ac_fork_epochs_take(void)
 {
-	unsigned f = bump();
+	ac_epoch f = bump();
 	bump();
 	return f;
 }
@@ -118,8 +118,8 @@ AC_HOT static void after_fork_parent(void)
 AC_HOT static void after_fork_child(void)
 {
 	struct ac_local *l = ac_here;
-	unsigned inherited = inherited_epoch();
-	unsigned birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
+	ac_epoch inherited = inherited_epoch();
+	ac_epoch birth = inherited < AC_EPOCH_MAX ? inherited + 1 : AC_EPOCH_MAX;
 	atomic_store(&l->epoch_private, birth);
 	l->epoch_word = &l->epoch_private;
 	l->birth = birth;

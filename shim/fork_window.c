@@ -18,7 +18,7 @@
  * it cannot be told, the socket's protection is given up: disarmed, one
  * info line.  A single-threaded program never forks inside its own accept:
  * for it this is one relaxed load per call.  Not seen: forks once the epochs
- * have saturated (about 10^6 forks, fork.c; README, limits).
+ * have saturated (after 2^43 forks of one process, state.h).
  *
  * Closed.  The kernel copies the fd table (copy_files) before the memory
  * (copy_mm, page by page), and other threads run in between.  A close of fd
@@ -51,7 +51,7 @@ struct window {
 	unsigned long ino;
 };
 
-static int child_has_it(ac_slot c, unsigned born_at, void *ctx)
+static int child_has_it(ac_slot c, ac_epoch born_at, void *ctx)
 {
 	struct window *w = ctx;
 	struct ac_lview v;
@@ -61,7 +61,7 @@ static int child_has_it(ac_slot c, unsigned born_at, void *ctx)
 	return ac_procfd_holds_at(w->my_pid, v.pid, w->fd, w->ino) != AC_PROC_NO;
 }
 
-void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event)
+void ac_made_during_fork(int fd, ac_epoch before, ac_epoch now, const char *event)
 {
 	ac_entry e = ac_get(fd);
 	/* Armed now, or to be armed by its connect() (ABORTCLOSE_PORTS/ROLES
@@ -76,8 +76,8 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
 	if (!give_up) {
 		/* The forks begun since, and those in progress then: each took
 		 * two epochs, the child's first (fork.c). */
-		unsigned ep = before & AC_EPOCH_BITS, busy = before / AC_FORKING_ONE;
-		unsigned lo = ep + 1 > 2 * busy ? ep + 1 - 2 * busy : 1;
+		ac_epoch ep = before & AC_EPOCH_BITS, busy = before / AC_FORKING_ONE;
+		ac_epoch lo = ep + 1 > 2 * busy ? ep + 1 - 2 * busy : 1;
 		w.ino = st.st_ino;
 		give_up = ac_ledger_each_child(me, lo, now, child_has_it, &w) != 0;
 	}

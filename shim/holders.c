@@ -69,10 +69,10 @@ struct question {
 	int visits;
 	long found;       /* pid of a holder */
 	ac_slot found_slot; /* its ledger slot, when found in the fork tree */
-	unsigned found_born; /* and the fork epoch it was born at */
+	ac_epoch found_born; /* and the fork epoch it was born at */
 	ac_slot parent;   /* our parent's slot */
-	unsigned my_birth;
-	unsigned note;    /* the parent's note about this socket (ledger.h), or 0 */
+	ac_epoch my_birth;
+	bool note;        /* the parent's note about this socket (ledger.h) */
 	const char *why;  /* first reason an answer was unknown */
 	long why_pid;
 };
@@ -98,10 +98,10 @@ static int kernel_child(long pid, void *ctx);
 /* Does process s (another one) hold the socket, got at its epoch got_at?
  * Returns its pid, 0 (no), -1 (unknown).  *let_go: its last epoch of holding
  * (the release record's, the exit's, or AC_EPOCH_MAX: maybe still now). */
-AC_HOT static long holds(struct question *q, ac_slot s, const struct ac_lview *v, unsigned got_at, unsigned *let_go)
+AC_HOT static long holds(struct question *q, ac_slot s, const struct ac_lview *v, ac_epoch got_at, ac_epoch *let_go)
 {
 	bool complete;
-	unsigned rel = ac_ledger_release_epoch(s, q->ino, got_at, &complete);
+	ac_epoch rel = ac_ledger_release_epoch(s, q->ino, got_at, &complete);
 	*let_go = AC_EPOCH_MAX;
 	if (rel) {
 		*let_go = rel;
@@ -178,12 +178,12 @@ struct walk {
 	int depth;
 };
 
-static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth);
+static int visit_tree(struct question *q, ac_slot s, ac_epoch got_at, int depth);
 
-AC_HOT static int visit_child(ac_slot c, unsigned born_at, void *ctx)
+AC_HOT static int visit_child(ac_slot c, ac_epoch born_at, void *ctx)
 {
 	struct walk *w = ctx;
-	unsigned birth;
+	ac_epoch birth;
 	if (!ac_ledger_birth(c, &birth)) {
 		unknown(w->q, "ledger-slot-reused-", 0);
 		return 0;
@@ -199,7 +199,7 @@ AC_HOT static int visit_child(ac_slot c, unsigned born_at, void *ctx)
 
 /* Look at process s, which got the socket at epoch got_at, and at the
  * children it forked while it held it.  Returns 1 when a holder was found. */
-AC_HOT static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int depth)
+AC_HOT static int visit_tree(struct question *q, ac_slot s, ac_epoch got_at, int depth)
 {
 	struct ac_lview v;
 	if (++q->visits > MAX_VISITS) {
@@ -210,7 +210,7 @@ AC_HOT static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int
 		unknown(q, "ledger-slot-reused-", 0);
 		return 0;
 	}
-	unsigned let_go = AC_EPOCH_MAX;
+	ac_epoch let_go = AC_EPOCH_MAX;
 	if (s != q->me) {
 		long h = holds(q, s, &v, got_at, &let_go);
 		if (h > 0) {
@@ -242,10 +242,10 @@ AC_HOT static int visit_tree(struct question *q, ac_slot s, unsigned got_at, int
 
 struct first {
 	ac_slot c;
-	unsigned born;
+	ac_epoch born;
 };
 
-AC_HOT static int first_child(ac_slot c, unsigned born_at, void *ctx)
+AC_HOT static int first_child(ac_slot c, ac_epoch born_at, void *ctx)
 {
 	struct first *f = ctx;
 	f->c = c;
@@ -263,7 +263,7 @@ AC_HOT static int first_child(ac_slot c, unsigned born_at, void *ctx)
  * parent writes per connection (bench/fork-faults.sh: one fault at nearly
  * every fork in runs whose stack layout put that below a page boundary).
  * Returns the holder's pid; 0: the search answers (it asks again). */
-AC_HOT __attribute__((noinline)) static long newest_child_quick(int fd, uint32_t ino, unsigned ep, long my_pid, ac_slot me, struct first *f)
+AC_HOT __attribute__((noinline)) static long newest_child_quick(int fd, uint32_t ino, ac_epoch ep, long my_pid, ac_slot me, struct first *f)
 {
 	struct ac_lview v;
 	bool complete;
@@ -295,7 +295,7 @@ __attribute__((noinline)) static void log_gave_up(int fd, const char *why, long 
 	ac_log_fd(AC_LEVEL_INFO, fd, ev, pid);
 }
 
-AC_HOT static int any_child(ac_slot c, unsigned born_at, void *ctx)
+AC_HOT static int any_child(ac_slot c, ac_epoch born_at, void *ctx)
 {
 	(void)c;
 	(void)born_at;
@@ -303,15 +303,15 @@ AC_HOT static int any_child(ac_slot c, unsigned born_at, void *ctx)
 	return 1;
 }
 
-/* We let go of socket ino at epoch now and our child c (born at born)
+/* We let go of socket ino and our child c (born at born)
  * holds it: if no other child of ours was born while we held it, tell it so. */
-AC_HOT __attribute__((noinline)) static void note_to_child(ac_slot me, uint32_t ino, ac_slot c, unsigned born, unsigned ep, unsigned now)
+AC_HOT __attribute__((noinline)) static void note_to_child(ac_slot me, uint32_t ino, ac_slot c, ac_epoch born, ac_epoch ep)
 {
 	if (!c || born <= ep || ac_ledger_each_child(me, ep, born - 1, any_child, NULL) != 0)
 		return;
 	struct ac_lview v;
 	if (ac_ledger_read(c, &v) && v.parent == me)
-		ac_ledger_note_to_child(c, ino, now);
+		ac_ledger_note_to_child(c, ino);
 }
 
 /* A socket that came into the ledger from outside (exec, inherited at load):
@@ -382,7 +382,7 @@ AC_HOT static bool forking_now(void)
 }
 
 /* Everything but the common case (newest_child_quick). */
-__attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, ac_slot me, unsigned ep, unsigned cur,
+__attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, ac_slot me, ac_epoch ep, ac_epoch cur,
 					    long sent_to)
 {
 	struct question q = {.fd = fd, .ino = ino, .my_pid = my_pid, .me = me};
@@ -431,7 +431,7 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 			if (!q.found)
 				visit_tree(&q, origin, ep, 0);
 			if (q.found && origin == q.me)
-				note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep, cur);
+				note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep);
 		}
 		peer(&q, sent_to);
 	}
@@ -454,7 +454,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 		goto out;
 	long my_pid = ac_ledger_pid();
 	ac_slot me = ac_ledger_self();
-	unsigned ep = ac_entry_epoch(e), cur = ac_epoch_now(), birth;
+	ac_epoch ep = ac_entry_epoch(e), cur = ac_epoch_now(), birth;
 	/* The record first, then the looking: see the top of this file. */
 	ac_ledger_released((uint32_t)ino, cur);
 	long sent_to = ac_peer_get(fd);
@@ -463,7 +463,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 	if (me && !ac_made_since_last_fork(ep, cur) && ac_ledger_birth(me, &birth) &&
 	    ep >= birth && (pid = newest_child_quick(fd, (uint32_t)ino, ep, my_pid, me, &f)) > 0) {
 		/* Got here (not from a parent): the search's origin is us. */
-		note_to_child(me, (uint32_t)ino, f.c, f.born, ep, cur);
+		note_to_child(me, (uint32_t)ino, f.c, f.born, ep);
 		result = (int)pid;
 	} else
 		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to);

@@ -30,6 +30,7 @@ static int duplicated(int oldfd, int newfd)
 		e |= AC_F_ALIASED;
 		ac_set(oldfd, e);
 	}
+	ac_linger_copy(oldfd, newfd, e);
 	ac_set(newfd, e);
 	ac_keepalive_copy(oldfd, newfd); /* one socket, one set of options */
 	return newfd;

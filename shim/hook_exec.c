@@ -38,7 +38,7 @@ static bool is_cloexec(int fd)
 /* Does fd lose its socket at the exec? */
 static bool leaves(int fd, ac_entry e, bool keeps)
 {
-	bool own_linger = (e & AC_F_USER_ON) || ac_entry_linger(e);
+	bool own_linger = (e & AC_F_USER_ON) || ac_entry_has_linger(e);
 	return !keeps || own_linger || is_cloexec(fd);
 }
 

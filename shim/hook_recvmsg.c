@@ -44,7 +44,7 @@ static int next_right(struct msghdr *msg, struct cmsghdr **c, size_t *i)
 	return -1;
 }
 
-static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
+static void adopt_rights(int unix_fd, struct msghdr *msg, ac_epoch before)
 {
 	if (!msg || !msg->msg_control || msg->msg_controllen == 0)
 		return;
@@ -56,7 +56,7 @@ static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 			sender = sender_of(unix_fd);
 		ac_adopt_received(fd, sender);
 	}
-	unsigned word = ac_forked_since(before);
+	ac_epoch word = ac_forked_since(before);
 	if (AC_LIKELY(!word))
 		return;
 	c = CMSG_FIRSTHDR(msg);
@@ -67,7 +67,7 @@ static void adopt_rights(int unix_fd, struct msghdr *msg, unsigned before)
 
 AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	unsigned before = ac_epoch_raw();
+	ac_epoch before = ac_epoch_raw();
 	ssize_t r = ac_real_recvmsg(fd, msg, flags);
 	if (r >= 0 && ac_on() && msg && msg->msg_controllen > 0)
 		adopt_rights(fd, msg, before);
@@ -76,7 +76,7 @@ AC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 AC_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
 {
-	unsigned before = ac_epoch_raw();
+	ac_epoch before = ac_epoch_raw();
 	int r = ac_real_recvmmsg(fd, vec, vlen, flags, tmo);
 	if (r > 0 && ac_on())
 		for (int i = 0; i < r; i++)

@@ -31,7 +31,7 @@ static bool filtered(void)
 
 AC_EXPORT int socket(int domain, int type, int protocol)
 {
-	unsigned before = ac_epoch_raw();
+	ac_epoch before = ac_epoch_raw();
 	int fd = ac_real_socket(domain, type, protocol);
 	if (fd < 0 || !ac_on() || !ac_fd_in_table(fd))
 		return fd;
@@ -100,7 +100,7 @@ AC_EXPORT int listen(int fd, int backlog)
 	return ac_real_listen(fd, backlog);
 }
 
-static int accepted(int lfd, int fd, unsigned before)
+static int accepted(int lfd, int fd, ac_epoch before)
 {
 	if (fd < 0 || !ac_on())
 		return fd;
@@ -129,6 +129,7 @@ static int accepted(int lfd, int fd, unsigned before)
 	/* The connection inherits the listener's linger, so also the program's view. */
 	ac_entry e = ac_entry_new(AC_F_KNOWN | AC_F_TCP | AC_F_DECIDED | AC_F_ACCEPTED) |
 		     (l & (AC_F_USER_ON | AC_LINGER_MASK));
+	ac_linger_copy(lfd, fd, l);
 	if (l & AC_F_MANAGED) {
 		e |= AC_F_MANAGED;
 		/* The one extra system call of the accept path. */
@@ -147,13 +148,13 @@ static int accepted(int lfd, int fd, unsigned before)
 
 AC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	unsigned before = ac_epoch_raw();
+	ac_epoch before = ac_epoch_raw();
 	return accepted(fd, ac_real_accept(fd, addr, len), before);
 }
 
 AC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	unsigned before = ac_epoch_raw();
+	ac_epoch before = ac_epoch_raw();
 	return accepted(fd, ac_real_accept4(fd, addr, len, flags), before);
 }
 

@@ -13,11 +13,17 @@
 
 #include <string.h>
 
+struct view {
+	int fd;
+	ac_entry e;
+};
+
 /* dup'd fds name the same socket: they show the same value. */
 static int take_view(int other, ac_entry o, void *view)
 {
-	ac_entry v = *(ac_entry *)view;
-	ac_set(other, (o & ~(AC_F_USER_ON | AC_LINGER_MASK)) | (v & (AC_F_USER_ON | AC_LINGER_MASK)));
+	const struct view *v = view;
+	ac_linger_copy(v->fd, other, v->e);
+	ac_set(other, (o & ~(AC_F_USER_ON | AC_LINGER_MASK)) | (v->e & (AC_F_USER_ON | AC_LINGER_MASK)));
 	return 0; /* visit them all */
 }
 
@@ -34,12 +40,12 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	struct linger l;
 	memcpy(&l, val, sizeof l); /* the kernel accepted it: len >= sizeof l */
 	/* Like the kernel, l_onoff=0 leaves the linger time as it was. */
-	e = ac_entry_with_user_linger(e, l.l_onoff != 0, l.l_onoff ? l.l_linger : ac_entry_linger(e));
+	e = ac_entry_with_user_linger(fd, e, l.l_onoff != 0, l.l_onoff ? l.l_linger : ac_entry_linger(fd, e));
 	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP))
 		ac_arm(fd);
 	ac_set(fd, e);
 	if (e & AC_F_ALIASED)
-		ac_each_alias(fd, take_view, &e);
+		ac_each_alias(fd, take_view, &(struct view){fd, e});
 	return r;
 }
 
@@ -53,7 +59,7 @@ AC_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	ac_entry e = ac_get(fd);
 	if (!ac_entry_armed(e))
 		return r; /* the kernel holds the program's own value */
-	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(e)};
+	struct linger own = {(e & AC_F_USER_ON) ? 1 : 0, ac_entry_linger(fd, e)};
 	memcpy(val, &own, *len < sizeof own ? *len : sizeof own);
 	return r;
 }

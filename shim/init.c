@@ -20,11 +20,11 @@ struct ac_policy ac_policy;
 _Atomic int ac_active;
 __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
 long ac_errno_offset;
-_Atomic unsigned ac_epoch_private = 1;
-_Atomic unsigned ac_epoch_unset = AC_EPOCH_MAX;
+_Atomic ac_epoch ac_epoch_private = AC_EPOCH_ORIGIN;
+_Atomic ac_epoch ac_epoch_unset = AC_EPOCH_MAX;
 /* Until the overlay is mapped (fdtable.c moves it there), and for good
  * without one. */
-struct ac_local ac_local_in_data = {.epoch_word = &ac_epoch_private, .birth = 1};
+struct ac_local ac_local_in_data = {.epoch_word = &ac_epoch_private, .birth = AC_EPOCH_ORIGIN};
 struct ac_local *ac_here = &ac_local_in_data;
 
 extern char **environ;

@@ -34,23 +34,28 @@ struct lg_proc {
 	_Atomic uint64_t start;   /* start time (ticks): at or after ... */
 	_Atomic uint64_t start_hi; /* ... and at or before this (the fork's interval) */
 	_Atomic uint64_t parent;
-	_Atomic uint32_t born_at, birth, state, all_at;
+	_Atomic uint64_t born_at, birth, all_at;
 	_Atomic uint32_t big;     /* big table index + 1 */
-	_Atomic uint32_t lost;    /* highest epoch of a record dropped for room */
-	_Atomic uint32_t forked;
-	_Atomic uint32_t last_fork; /* epoch of its latest fork */
+	_Atomic uint16_t state;
+	_Atomic uint16_t forked;
+	_Atomic uint64_t lost;    /* highest epoch of a record dropped for room */
+	_Atomic uint64_t last_fork; /* epoch of its latest fork */
 	_Atomic uint64_t ext_ppid;  /* first slot of a ledger: its parent's pid */
-	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | epoch (ledger.h) */
-	_Atomic uint32_t epoch;     /* its fork epoch counter (state.h) */
-	_Atomic uint32_t ticket_epoch; /* the fork epoch of the ticket's fork */
+	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | 1 (ledger.h) */
+	_Atomic uint64_t epoch;     /* its fork epoch counter (state.h) */
+	_Atomic uint64_t ticket_epoch; /* the fork epoch of the ticket's fork */
 	_Atomic uint64_t ticket_owner; /* pthread_self() of the thread in fork(), 0 = none */
 	_Atomic uint64_t ticket_kid;   /* the child reserved for that fork */
-	_Atomic uint64_t rel[LG_RELS]; /* ino << 32 | epoch; 0 = empty */
+	_Atomic uint64_t rel[LG_RELS]; /* ino << 32 | epoch - birth (mod 2^32); 0 = empty */
 };
+
+/* 16 slots a page, none across two: a child's first look at its own slot
+ * is one page fault. */
+_Static_assert(sizeof(struct lg_proc) == 256, "a slot is 256 bytes");
 
 struct lg_big {
 	_Atomic uint64_t owner;   /* handle */
-	_Atomic uint64_t kids[LG_KIDS]; /* born_at << 44 | (gen & 0xffffff) << 20 | index + 1 */
+	_Atomic uint64_t kids[LG_KIDS]; /* kid_word() */
 	_Atomic uint64_t rel[LG_BIG_RELS];
 };
 
@@ -69,7 +74,7 @@ static struct lg_map *lg;
  * the same time): in this thread's TLS, a page the parent then writes after
  * every such fork (a copy-on-write fault), so only the exceptions use it. */
 static __thread ac_slot pending_kid;
-static __thread unsigned pending_epoch;
+static __thread ac_epoch pending_epoch;
 
 static inline uint32_t h_index(ac_slot s) { return (uint32_t)s; }
 static inline uint32_t h_gen(ac_slot s) { return (uint32_t)(s >> 32); }
@@ -152,7 +157,7 @@ void ac_ledger_init(void)
 	struct lg_proc *p = slot_of(s);
 	if (!p)
 		return;
-	atomic_store(&p->birth, 1);
+	atomic_store(&p->birth, AC_EPOCH_ORIGIN);
 	atomic_store(&p->ext_ppid, (uint64_t)ac_sys(SYS_getppid, 0, 0, 0, 0, 0, 0));
 	unsigned long long st = ac_id_start_time(own_pid());
 	atomic_store(&p->start, st);
@@ -190,9 +195,30 @@ AC_HOT static struct lg_big *own_big(struct lg_proc *me, ac_slot s)
 	return NULL;
 }
 
-AC_HOT static uint64_t kid_word(unsigned born_at, ac_slot c)
+/* A ring entry: the low 26 bits of the fork epoch (a tag: the epoch itself
+ * is checked in the child's slot), 24 of the slot's generation, its index
+ * + 1 (14 bits: LG_PROCS). */
+#define KID_TAG_BITS 26
+#define KID_GEN_BITS 24
+#define KID_IDX_BITS 14
+_Static_assert(LG_PROCS < (1 << KID_IDX_BITS), "slot indexes fit a ring entry");
+_Static_assert(KID_TAG_BITS + KID_GEN_BITS + KID_IDX_BITS == 64, "a ring entry is one word");
+
+AC_HOT static uint64_t kid_word(ac_epoch born_at, ac_slot c)
 {
-	return (uint64_t)(born_at & AC_EPOCH_MAX) << 44 | (uint64_t)(h_gen(c) & 0xffffff) << 20 | (h_index(c) & 0xfffff);
+	return (born_at & ((1ull << KID_TAG_BITS) - 1)) << (KID_GEN_BITS + KID_IDX_BITS) |
+	       (uint64_t)(h_gen(c) & ((1u << KID_GEN_BITS) - 1)) << KID_IDX_BITS | (h_index(c) & ((1u << KID_IDX_BITS) - 1));
+}
+
+/* Ring entry w against epoch e: 0 the same tag, > 0 a later epoch's (the
+ * entry for e was overwritten), < 0 an earlier one's (no fork took e).
+ * Serial arithmetic on the tags: ring entries at e's place are e's, or
+ * LG_KIDS epochs apart, and an entry 2^25 epochs old at most reads as
+ * "later" (the caller then asks the kernel). */
+AC_HOT static int kid_tag_cmp(uint64_t w, ac_epoch e)
+{
+	uint32_t d = (uint32_t)(w >> (KID_GEN_BITS + KID_IDX_BITS)) - (uint32_t)(e & ((1ull << KID_TAG_BITS) - 1));
+	return (int32_t)(d << (32 - KID_TAG_BITS));
 }
 
 /* --- forks ---------------------------------------------------------------
@@ -234,7 +260,7 @@ AC_HOT static bool holds_ticket(struct lg_proc *me)
 /* Child c of this process (me, handle s) is born at fork epoch f: in our
  * ring, with its parent, birth epoch and start time (within [now, after the
  * fork]: known without reading /proc in the child, identity.h). */
-AC_HOT static void reserve_child(struct lg_proc *me, ac_slot s, ac_slot c, unsigned f)
+AC_HOT static void reserve_child(struct lg_proc *me, ac_slot s, ac_slot c, ac_epoch f)
 {
 	atomic_store(&me->forked, 1);
 	atomic_store(&me->last_fork, f);
@@ -266,7 +292,7 @@ AC_HOT void ac_ledger_fork_begin(struct ac_fork_ticket *t)
 	atomic_store(&me->ticket_kid, t->kid);
 }
 
-AC_HOT void ac_ledger_fork_prepare(unsigned fork_epoch)
+AC_HOT void ac_ledger_fork_prepare(ac_epoch fork_epoch)
 {
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
@@ -301,7 +327,7 @@ AC_HOT static void started_by_now(ac_slot c)
 }
 
 /* The fork failed: the reservation made at fork epoch e is taken back. */
-static void unreserve(struct lg_proc *me, ac_slot c, unsigned e)
+static void unreserve(struct lg_proc *me, ac_slot c, ac_epoch e)
 {
 	struct lg_proc *kid = slot_of(c);
 	if (!kid)
@@ -346,7 +372,7 @@ AC_HOT void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 	wrapper_done();
 }
 
-AC_HOT static void child_is(ac_slot c, unsigned birth_epoch)
+AC_HOT static void child_is(ac_slot c, ac_epoch birth_epoch)
 {
 	struct lg_proc *p = slot_of(c);
 	if (!p) {
@@ -358,7 +384,7 @@ AC_HOT static void child_is(ac_slot c, unsigned birth_epoch)
 	atomic_store(&ac_here->self, c);
 }
 
-AC_HOT void ac_ledger_fork_child(unsigned birth_epoch)
+AC_HOT void ac_ledger_fork_child(ac_epoch birth_epoch)
 {
 	/* This child's copy of the TLS: a reservation there is this fork's
 	 * (pending_kid is cleared in the parent after each use). */
@@ -374,7 +400,7 @@ AC_HOT void ac_ledger_fork_child(unsigned birth_epoch)
 	atomic_store(&ac_here->self, 0);
 }
 
-AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch)
+AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, ac_epoch birth_epoch)
 {
 	if (t->ours)
 		child_is(t->kid, birth_epoch);
@@ -390,7 +416,7 @@ AC_HOT void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_ep
  * taken back: a program without the library could not disarm at its own
  * graceful end, so it must not keep a socket armed (holders.c then finds no
  * other holder and the close disarms, as for a socket never shared). */
-ac_slot ac_ledger_spawn_begin(unsigned fork_epoch)
+ac_slot ac_ledger_spawn_begin(ac_epoch fork_epoch)
 {
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
@@ -402,7 +428,7 @@ ac_slot ac_ledger_spawn_begin(unsigned fork_epoch)
 	return c;
 }
 
-void ac_ledger_spawn_end(ac_slot c, unsigned fork_epoch, long pid, bool runs_us)
+void ac_ledger_spawn_end(ac_slot c, ac_epoch fork_epoch, long pid, bool runs_us)
 {
 	struct lg_proc *kid = slot_of(c);
 	if (!kid)
@@ -424,23 +450,31 @@ AC_HOT long ac_ledger_pid(void)
 	return pid > 0 ? pid : own_pid();
 }
 
-AC_HOT _Atomic unsigned *ac_ledger_epoch_home(void)
+AC_HOT _Atomic ac_epoch *ac_ledger_epoch_home(void)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
-	return me ? (_Atomic unsigned *)&me->epoch : NULL;
+	return me ? &me->epoch : NULL;
 }
 
-/* --- release records ---------------------------------------------------- */
+/* --- release records ----------------------------------------------------
+ *
+ * A record is one word, ino << 32 | the epoch counted from the process's
+ * birth, mod 2^32: read back as the earliest epoch at or after the birth
+ * with those low bits, never later than the true one (the end of the
+ * window of children who may hold the socket: a later end could count
+ * children born after the release).  Exact until the process has made 2^31
+ * forks since its birth. */
 
-AC_HOT static unsigned rec_epoch(uint64_t w) { return (unsigned)(uint32_t)w; }
+AC_HOT static uint32_t rec_age(uint64_t w) { return (uint32_t)w; }
 AC_HOT static uint32_t rec_ino(uint64_t w) { return (uint32_t)(w >> 32); }
 
-/* Put (ino, epoch) into table t of n entries, probing from start; when the
- * window is full the oldest record is dropped and *lost raised. */
-AC_HOT static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino, unsigned epoch,
-		_Atomic uint32_t *lost)
+/* Put (ino, age) into table t of n entries, probing from start; when the
+ * window is full the oldest record is dropped and *lost raised (to its
+ * epoch: birth + its age). */
+AC_HOT static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino, uint32_t age,
+		       ac_epoch birth, _Atomic uint64_t *lost)
 {
-	uint64_t w = (uint64_t)ino << 32 | epoch;
+	uint64_t w = (uint64_t)ino << 32 | age;
 	for (unsigned k = 0; k < probe; k++) {
 		_Atomic uint64_t *e = &t[(start + k) % n];
 		uint64_t old = atomic_load(e);
@@ -453,10 +487,10 @@ AC_HOT static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned
 	/* Full: replace the oldest. */
 	_Atomic uint64_t *victim = &t[start % n];
 	for (unsigned k = 1; k < probe; k++)
-		if (rec_epoch(atomic_load(&t[(start + k) % n])) < rec_epoch(atomic_load(victim)))
+		if (rec_age(atomic_load(&t[(start + k) % n])) < rec_age(atomic_load(victim)))
 			victim = &t[(start + k) % n];
-	unsigned dropped = rec_epoch(atomic_exchange(victim, w));
-	unsigned cur = atomic_load(lost);
+	ac_epoch dropped = birth + rec_age(atomic_exchange(victim, w));
+	uint64_t cur = atomic_load(lost);
 	while (dropped > cur && !atomic_compare_exchange_weak(lost, &cur, dropped))
 		;
 	return true;
@@ -464,21 +498,21 @@ AC_HOT static bool put(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned
 
 AC_HOT static unsigned hash(uint32_t ino) { return (ino * 2654435761u) >> 8; }
 
-AC_HOT void ac_ledger_released(uint32_t ino, unsigned epoch)
+AC_HOT void ac_ledger_released(uint32_t ino, ac_epoch epoch)
 {
 	ac_slot s = ac_ledger_self();
 	struct lg_proc *me = slot_of(s);
 	if (!me || ino == 0)
 		return;
-	if (epoch == 0)
-		epoch = 1;
-	if (put(me->rel, LG_RELS, 0, LG_RELS, ino, epoch, NULL))
+	ac_epoch birth = atomic_load(&me->birth);
+	uint32_t age = epoch > birth ? (uint32_t)(epoch - birth) : 0;
+	if (put(me->rel, LG_RELS, 0, LG_RELS, ino, age, birth, NULL))
 		return;
 	struct lg_big *b = own_big(me, s);
 	if (b)
-		put(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino, epoch, &me->lost);
+		put(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino, age, birth, &me->lost);
 	else
-		put(me->rel, LG_RELS, hash(ino), LG_RELS, ino, epoch, &me->lost);
+		put(me->rel, LG_RELS, hash(ino), LG_RELS, ino, age, birth, &me->lost);
 	atomic_thread_fence(memory_order_seq_cst); /* stored before any look (holders.c) */
 }
 
@@ -503,7 +537,7 @@ void ac_ledger_unreleased(uint32_t ino)
 		unput(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
 }
 
-AC_HOT void ac_ledger_all_released(unsigned epoch)
+AC_HOT void ac_ledger_all_released(ac_epoch epoch)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	if (!me)
@@ -525,7 +559,7 @@ void ac_ledger_exec(bool going)
 
 /* --- reading ------------------------------------------------------------ */
 
-AC_HOT bool ac_ledger_birth(ac_slot s, unsigned *birth)
+AC_HOT bool ac_ledger_birth(ac_slot s, ac_epoch *birth)
 {
 	struct lg_proc *p = slot_of(s);
 	if (!p)
@@ -555,34 +589,39 @@ AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 	return atomic_load(&p->id) == id; /* not reused meanwhile */
 }
 
-AC_HOT static unsigned lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
+/* The record of ino in t: its word, 0 if none. */
+AC_HOT static uint64_t lookup(_Atomic uint64_t *t, unsigned n, unsigned start, unsigned probe, uint32_t ino)
 {
 	for (unsigned k = 0; k < probe; k++) {
 		uint64_t w = atomic_load(&t[(start + k) % n]);
 		if (w && rec_ino(w) == ino)
-			return rec_epoch(w);
+			return w;
 	}
 	return 0;
 }
 
-AC_HOT unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete)
+AC_HOT ac_epoch ac_ledger_release_epoch(ac_slot s, uint32_t ino, ac_epoch since, bool *complete)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	struct lg_proc *p = slot_of(s);
 	*complete = false;
 	if (!p || ino == 0)
 		return 0;
-	unsigned ep = lookup(p->rel, LG_RELS, 0, LG_RELS, ino);
+	uint64_t w = lookup(p->rel, LG_RELS, 0, LG_RELS, ino);
 	struct lg_big *b = big_of(p);
-	if (!ep && b)
-		ep = lookup(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
+	if (!w && b)
+		w = lookup(b->rel, LG_BIG_RELS, hash(ino), LG_PROBE, ino);
+	ac_epoch birth = atomic_load(&p->birth);
+	ac_epoch ep = w ? birth + rec_age(w) : 0;
+	if (w && ep == 0)
+		ep = 1; /* released at epoch 0: still a release */
 	/* A record older than `since` cannot be this holding's (the socket was
 	 * got at `since`), so a dropped one only matters from there on. */
 	*complete = atomic_load(&p->lost) < since || atomic_load(&p->lost) == 0;
 	return ep;
 }
 
-AC_HOT int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
+AC_HOT int ac_ledger_each_child(ac_slot s, ac_epoch lo, ac_epoch hi, int (*visit)(ac_slot c, ac_epoch born_at, void *ctx),
 			 void *ctx)
 {
 	struct lg_proc *p = slot_of(s);
@@ -590,7 +629,7 @@ AC_HOT int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit
 		return -1;
 	if (!atomic_load(&p->forked))
 		return 0;
-	unsigned last = atomic_load(&p->last_fork);
+	ac_epoch last = atomic_load(&p->last_fork);
 	if (hi > last)
 		hi = last; /* no child is younger than the latest fork */
 	if (hi < lo)
@@ -599,28 +638,30 @@ AC_HOT int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit
 	if (!b || hi >= AC_EPOCH_MAX)
 		return -1;
 	int incomplete = 0;
-	unsigned stop = lo;
+	ac_epoch stop = lo;
 	if (hi - lo >= LG_KIDS) {
 		stop = hi - LG_KIDS + 1;
 		incomplete = -1;
 	}
-	for (unsigned e = hi;; e--) {
+	for (ac_epoch e = hi;; e--) {
 		uint64_t w = atomic_load(&b->kids[e % LG_KIDS]);
-		unsigned born = (unsigned)(w >> 44);
-		if (w && born == e) {
-			uint32_t gen24 = (uint32_t)(w >> 20) & 0xffffff, idx = (uint32_t)w & 0xfffff;
+		int order = w ? kid_tag_cmp(w, e) : -1;
+		if (order == 0) {
+			uint32_t gen24 = (uint32_t)(w >> KID_IDX_BITS) & ((1u << KID_GEN_BITS) - 1),
+				 idx = (uint32_t)w & ((1u << KID_IDX_BITS) - 1);
 			if (idx >= 1 && idx <= LG_PROCS) {
-				uint64_t id = atomic_load(&lg->procs[idx - 1].id);
+				struct lg_proc *kid = &lg->procs[idx - 1];
+				uint64_t id = atomic_load(&kid->id);
 				uint32_t gen = (uint32_t)(id >> 32);
-				if ((gen & 0xffffff) == gen24) {
-					int r = visit(handle(idx, gen), born, ctx);
+				if ((gen & ((1u << KID_GEN_BITS) - 1)) != gen24)
+					incomplete = -1; /* that child's slot was reused */
+				else if (atomic_load(&kid->born_at) == e) {
+					int r = visit(handle(idx, gen), e, ctx);
 					if (r)
 						return r;
-				} else {
-					incomplete = -1; /* that child's slot was reused */
-				}
+				} /* else the tag of an epoch 2^26 away: not this one's */
 			}
-		} else if (w && born > e) {
+		} else if (order > 0) {
 			incomplete = -1; /* overwritten by a later fork */
 		}
 		if (e == stop)
@@ -629,17 +670,17 @@ AC_HOT int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit
 	return incomplete;
 }
 
-AC_HOT void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch)
+AC_HOT void ac_ledger_note_to_child(ac_slot c, uint32_t ino)
 {
 	struct lg_proc *p = slot_of(c);
 	if (p && ino)
-		atomic_store(&p->pnote, (uint64_t)ino << 32 | epoch);
+		atomic_store(&p->pnote, (uint64_t)ino << 32 | 1);
 }
 
-AC_HOT unsigned ac_ledger_note_from_parent(uint32_t ino)
+AC_HOT bool ac_ledger_note_from_parent(uint32_t ino)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	struct lg_proc *p = slot_of(ac_ledger_self());
 	uint64_t w = p ? atomic_load(&p->pnote) : 0;
-	return w && rec_ino(w) == ino ? rec_epoch(w) : 0;
+	return w && rec_ino(w) == ino;
 }

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 typedef uint64_t ac_slot; /* 0 = none */
+typedef uint64_t ac_epoch; /* state.h */
 
 enum ac_lstate { AC_LS_LIVE = 1, AC_LS_ALL_RELEASED = 2, AC_LS_EXECED = 3 };
 
@@ -42,9 +43,10 @@ struct ac_lview {
 	long pid;                 /* 0: reserved, the child has not run yet */
 	unsigned long long start, start_hi; /* start time within [start, start_hi]; 0: unknown */
 	ac_slot parent;
-	unsigned born_at, birth, state, all_at;
+	ac_epoch born_at, birth, all_at;
+	unsigned state;
 	bool forked;              /* has forked children */
-	unsigned last_fork;       /* epoch of its latest fork */
+	ac_epoch last_fork;       /* epoch of its latest fork */
 	long ext_ppid;            /* first process of the ledger: its parent */
 };
 
@@ -62,58 +64,60 @@ struct ac_fork_ticket {
 	bool ours;
 };
 void ac_ledger_fork_begin(struct ac_fork_ticket *t);
-void ac_ledger_fork_prepare(unsigned fork_epoch);
+void ac_ledger_fork_prepare(ac_epoch fork_epoch);
 void ac_ledger_fork_parent(void);
 void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid);
-void ac_ledger_fork_child(unsigned birth_epoch);
-void ac_ledger_fork_child_end(struct ac_fork_ticket *t, unsigned birth_epoch);
+void ac_ledger_fork_child(ac_epoch birth_epoch);
+void ac_ledger_fork_child_end(struct ac_fork_ticket *t, ac_epoch birth_epoch);
 
 /* A child that runs on our memory and execs at once (spawn.c): reserved at
  * fork epoch F before it is made (0: no room); then its pid (<= 0: it was not
  * made) and whether the program it exec'd runs under this library.  Only such
  * a child is kept, as an exec'd one: the others never hold a socket of ours
  * in the ledger's eyes. */
-ac_slot ac_ledger_spawn_begin(unsigned fork_epoch);
-void ac_ledger_spawn_end(ac_slot c, unsigned fork_epoch, long pid, bool runs_us);
+ac_slot ac_ledger_spawn_begin(ac_epoch fork_epoch);
+void ac_ledger_spawn_end(ac_slot c, ac_epoch fork_epoch, long pid, bool runs_us);
 
 /* This process's pid as its slot records it (no system call), else getpid(). */
 long ac_ledger_pid(void);
 
 /* This process's fork epoch counter in its slot (state.h), NULL if none. */
-_Atomic unsigned *ac_ledger_epoch_home(void);
+_Atomic ac_epoch *ac_ledger_epoch_home(void);
 
 /* This process let go of socket ino at epoch (release record); adopts it
  * again (record removed); released every socket at epoch (exit); goes
  * through exec (going) or comes back from a failed one. */
-void ac_ledger_released(uint32_t ino, unsigned epoch);
+void ac_ledger_released(uint32_t ino, ac_epoch epoch);
 void ac_ledger_unreleased(uint32_t ino);
-void ac_ledger_all_released(unsigned epoch);
+void ac_ledger_all_released(ac_epoch epoch);
 void ac_ledger_exec(bool going);
 
-/* The parent's note to its child c: "I let go of ino at epoch, and you are
- * the only child I forked while I held it" - so the child's own close needs
- * neither the parent's records nor its ring (no page of the parent's to
- * touch).  note_from_parent: the epoch of such a note to this process about
- * ino, 0 if none. */
-void ac_ledger_note_to_child(ac_slot c, uint32_t ino, unsigned epoch);
-unsigned ac_ledger_note_from_parent(uint32_t ino);
+/* The parent's note to its child c: "I let go of ino, and you are the only
+ * child I forked while I held it" - so the child's own close needs neither
+ * the parent's records nor its ring (no page of the parent's to touch).
+ * note_from_parent: is there such a note to this process about ino? */
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino);
+bool ac_ledger_note_from_parent(uint32_t ino);
 
 /* Read a slot; false if the handle is stale (slot reused) or invalid. */
 bool ac_ledger_read(ac_slot s, struct ac_lview *v);
 
 /* Only its birth epoch (a small frame for the holder search's walk). */
-bool ac_ledger_birth(ac_slot s, unsigned *birth);
+bool ac_ledger_birth(ac_slot s, ac_epoch *birth);
 
 /* The epoch at which process s let go of ino, 0 if it did not (yet).  When 0
  * and *complete is false, a record may have been dropped for lack of room:
- * "no record" does not prove the process still holds it. */
-unsigned ac_ledger_release_epoch(ac_slot s, uint32_t ino, unsigned since, bool *complete);
+ * "no record" does not prove the process still holds it.  A record keeps
+ * 32 bits of its epoch, counted from the process's birth: after 2^31 forks
+ * of that process an old record reads earlier than it was made (a narrower
+ * window of children to ask: protection, never data). */
+ac_epoch ac_ledger_release_epoch(ac_slot s, uint32_t ino, ac_epoch since, bool *complete);
 
 /* Calls visit(child, born_at, ctx) for each child of s born in [lo, hi],
  * newest first, until visit returns non-zero (returned).  Returns 0 at the
  * end, -1 if the list may be incomplete (ring overwritten, no table, window
  * too large): the caller then asks the kernel. */
-int ac_ledger_each_child(ac_slot s, unsigned lo, unsigned hi, int (*visit)(ac_slot c, unsigned born_at, void *ctx),
+int ac_ledger_each_child(ac_slot s, ac_epoch lo, ac_epoch hi, int (*visit)(ac_slot c, ac_epoch born_at, void *ctx),
 			 void *ctx);
 
 #endif

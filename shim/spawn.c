@@ -48,7 +48,7 @@
  * slot, its fork epoch, and the vfork child's verdict on what it exec'd. */
 enum { EXEC_NONE, EXEC_RUNS_US, EXEC_WITHOUT_US };
 static __thread ac_slot spawn_slot;
-static __thread unsigned spawn_epoch;
+static __thread ac_epoch spawn_epoch;
 static __thread int spawn_exec;
 
 /* Both only in the parent, never in a vfork child (ac_in_vfork), whose

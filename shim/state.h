@@ -33,6 +33,14 @@ extern __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
  * process's own, which would cost a copy-on-write fault per fork), else
  * ac_epoch_private.
  *
+ * Epochs are 64-bit in memory and 44-bit in an fd's entry (fdtable.h): each
+ * fork takes two, so a process forking 10,000 times a second reaches
+ * AC_EPOCH_MAX after 27 years.  (They were 20-bit: a forking server
+ * saturated them after about 500,000 forks, a few hours of a busy server,
+ * and each of its closes then listed every child in /proc: 8 ms per
+ * connection at 100 children instead of 0.1 ms.)  At AC_EPOCH_MAX they
+ * saturate: every release then searches, never less safe.
+ *
  * What a forked child must change at once - where its counter is, its birth
  * epoch, its ledger slot - is struct ac_local.  In .data, every child paid a
  * copy-on-write fault for it.  When the overlay is mapped (fdtable.c) it
@@ -44,47 +52,54 @@ extern __thread int ac_in_vfork __attribute__((tls_model("initial-exec")));
  * handler can run there) is in no ledger slot, and its counter reads as
  * saturated (AC_EPOCH_MAX: every release searches - invariant 1). */
 struct ac_local {
-	_Atomic unsigned *epoch_word;   /* the counter; NULL: not set up */
-	_Atomic unsigned epoch_private; /* a child's, until its ledger slot is known */
-	unsigned birth;                 /* the epoch this process started at */
+	_Atomic ac_epoch *epoch_word;   /* the counter; NULL: not set up */
+	_Atomic ac_epoch epoch_private; /* a child's, until its ledger slot is known */
+	ac_epoch birth;                 /* the epoch this process started at */
 	_Atomic uint64_t self;          /* its ledger slot (ledger.c), 0: none */
 };
 extern struct ac_local *ac_here;     /* set at load, never written after */
 extern struct ac_local ac_local_in_data; /* before the overlay, or without one */
-extern _Atomic unsigned ac_epoch_private; /* a counter outside the overlay */
-extern _Atomic unsigned ac_epoch_unset;   /* AC_EPOCH_MAX */
+extern _Atomic ac_epoch ac_epoch_private; /* a counter outside the overlay */
+extern _Atomic ac_epoch ac_epoch_unset;   /* AC_EPOCH_MAX */
 
-static inline _Atomic unsigned *ac_epoch_word(void)
+static inline _Atomic ac_epoch *ac_epoch_word(void)
 {
-	_Atomic unsigned *w = ac_here->epoch_word;
+	_Atomic ac_epoch *w = ac_here->epoch_word;
 	return AC_LIKELY(w != NULL) ? w : &ac_epoch_unset;
 }
 
-static inline unsigned ac_birth_epoch(void)
+static inline ac_epoch ac_birth_epoch(void)
 {
 	return ac_here->birth;
 }
 
 /* A fork's two epochs (fork.c): returns F, the child's (the parent goes on
  * at F + 1).  Also taken by spawn.c for children made without fork(). */
-unsigned ac_fork_epochs_take(void);
+ac_epoch ac_fork_epochs_take(void);
 
-/* The word holds the epoch in its low 24 bits (AC_EPOCH_MAX is below) and,
+/* The first epoch of a process that starts a ledger (init.c, ledger.c): 1.
+ * A test build starts higher, to cross in a few forks the bounds of the
+ * narrower fields epochs are kept in (test/fdpaths/fork-epochs.sh). */
+#ifndef AC_EPOCH_ORIGIN
+#define AC_EPOCH_ORIGIN 1ull
+#endif
+
+/* The word holds the epoch in its low 48 bits (AC_EPOCH_MAX is below) and,
  * above, the number of this process's forks in progress: counted before a
  * fork takes its epochs, uncounted once the kernel has copied the process
  * (fork.c).  An fd made while one is in progress may be copied into its
  * child although that fork took its epochs before the fd's call began
  * (fork_window.c). */
-#define AC_EPOCH_BITS 0xffffffu
-#define AC_FORKING_ONE (1u << 24)
+#define AC_EPOCH_BITS ((1ull << 48) - 1)
+#define AC_FORKING_ONE (1ull << 48)
 
 /* The whole word: what ac_set_made compares (before, after). */
-static inline unsigned ac_epoch_raw(void)
+static inline ac_epoch ac_epoch_raw(void)
 {
 	return atomic_load_explicit(ac_epoch_word(), memory_order_relaxed);
 }
 
-static inline unsigned ac_epoch_now(void)
+static inline ac_epoch ac_epoch_now(void)
 {
 	return ac_epoch_raw() & AC_EPOCH_BITS;
 }
@@ -92,7 +107,7 @@ static inline unsigned ac_epoch_now(void)
 /* Was an entry of epoch ep (now: cur) made in this process after its last
  * fork, so that no child and no parent can hold it?  A saturated epoch no
  * longer tells old entries from new: no. */
-static inline bool ac_made_since_last_fork(unsigned ep, unsigned cur)
+static inline bool ac_made_since_last_fork(ac_epoch ep, ac_epoch cur)
 {
 	return ep >= cur && ep >= ac_birth_epoch() && cur != AC_EPOCH_MAX;
 }
@@ -107,7 +122,7 @@ static inline bool ac_made_since_last_fork(unsigned ep, unsigned cur)
  * no holder search counts on that child for it.  And a child that did get
  * the fd without its entry could not tell it is armed: fork_window.c.
  * before: ac_epoch_raw() read before the system call that made fd. */
-void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *event);
+void ac_made_during_fork(int fd, ac_epoch before, ac_epoch now, const char *event);
 
 /* After the entries of fds made since `before` are stored: 0 if no fork can
  * have copied them meanwhile, else the epoch word now.  A read-modify-write
@@ -115,21 +130,21 @@ void ac_made_during_fork(int fd, unsigned before, unsigned now, const char *even
  * then copies them into the child), or after an earlier one (which it then
  * sees).  Not a fence: ThreadSanitizer has none; the word is in the
  * ledger's shared memory (no copy-on-write). */
-static inline unsigned ac_forked_since(unsigned before)
+static inline ac_epoch ac_forked_since(ac_epoch before)
 {
-	unsigned now = atomic_fetch_add_explicit(ac_epoch_word(), 0, memory_order_seq_cst);
+	ac_epoch now = atomic_fetch_add_explicit(ac_epoch_word(), 0, memory_order_seq_cst);
 	return AC_LIKELY(now == before && before < AC_FORKING_ONE) ? 0 : now;
 }
 
-static inline void ac_set_made(int fd, ac_entry e, unsigned before, const char *event)
+static inline void ac_set_made(int fd, ac_entry e, ac_epoch before, const char *event)
 {
 	ac_set(fd, e);
 	if (!e)
 		return;
-	unsigned word = ac_forked_since(before);
+	ac_epoch word = ac_forked_since(before);
 	if (AC_LIKELY(!word))
 		return;
-	unsigned now = word & AC_EPOCH_BITS;
+	ac_epoch now = word & AC_EPOCH_BITS;
 	if (now != ac_entry_epoch(e))
 		ac_set(fd, ac_entry_with_epoch(e, now));
 	ac_made_during_fork(fd, before, now, event); /* fork_window.c */
@@ -168,7 +183,7 @@ void ac_give_up(int fd, ac_entry e, const char *event, long num);
  * getsockopt(SO_DOMAIN/SO_TYPE/SO_PROTOCOL/SO_ACCEPTCONN/SO_LINGER).
  * Returns an entry with AC_F_KNOWN set (AC_F_TCP for TCP), or 0 if fd is not
  * a socket or not open.  Does not store it. */
-ac_entry ac_classify(int fd, unsigned epoch);
+ac_entry ac_classify(int fd, ac_epoch epoch);
 
 /* Apply the filters (ports, roles) to an undecided TCP entry of fd and arm it
  * when it is managed.  role is AC_F_ACCEPTED or AC_F_CONNECTED; port is the

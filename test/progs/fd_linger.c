@@ -84,12 +84,32 @@ static int view(unsigned port)
 	get("accepted after {1,0}", a, L);
 	set("accepted", a, 0, 0, L, 0);
 	get("accepted after {0,0}", a, L);
+	/* Linger times beyond the entry's 8 bits (shim/fdtable.h): kept beside. */
+	set("accepted", a, 1, 254, L, 0);
+	get("accepted after {1,254}", a, L);
+	set("accepted", a, 1, 255, L, 0);
+	get("accepted after {1,255}", a, L);
+	set("accepted", a, 1, 2147483647, L, 0);
+	get("accepted after {1,INT_MAX}", a, L);
+	set("accepted", a, 0, 3, L, 0);
+	get("accepted after {0,3} (big time kept)", a, L);
+	set("accepted", a, 1, 1000, L, 0);
+	get("accepted after {1,1000}", a, L);
+	set("accepted", a, 1, 12, L, 0);
+	get("accepted after {1,12}", a, L);
+	set("accepted", a, 0, 0, L, 0);
 	/* A dup'd fd names the same socket: it shows the same value. */
 	set("client", c, 1, 9, L, 0);
 	int d = dup(c);
 	get("dup of client after {1,9}", d, L);
 	set("dup of client", d, 1, 3, L, 0);
 	get("client after {1,3} via its dup", c, L);
+	set("dup of client", d, 1, 86400, L, 0);
+	get("client after {1,86400} via its dup", c, L);
+	int d2 = dup(d);
+	get("second dup after {1,86400}", d2, L);
+	close(d2);
+	set("client", c, 1, 3, L, 0);
 	close(d);
 	get("client after closing its dup", c, L);
 	/* Short and odd lengths, bad pointers: the kernel's answers. */
@@ -127,6 +147,13 @@ static int view(unsigned port)
 	int c4 = connect_to(bound + 1);
 	int a4 = accept(lfd2, NULL, NULL);
 	get("accepted from listener2 {1,0}", a4, L);
+	set("listener2", lfd2, 1, 600, L, 0);
+	int c5 = connect_to(bound + 1);
+	int a5 = accept(lfd2, NULL, NULL);
+	get("accepted from listener2 {1,600}", a5, L);
+	set("accepted5 before close", a5, 0, 0, L, 0);
+	close(c5);
+	close(a5);
 	close(c);
 	close(c2);
 	close(c3);
