@@ -1,6 +1,6 @@
 /* fork.c - a fork-per-connection server with N live sessions (issue 10).
  *
- *   bench_fork server PORT N M     (the side measured; run under the library or not)
+ *   bench_fork server PORT N M [AGE] (the side measured; run under the library or not)
  *   bench_fork client PORT N M     (never under the library)
  *
  * The server accepts N connections and forks a handler for each that keeps
@@ -13,7 +13,9 @@
  * /dev/null fds inherited from the server, two opened by each handler.
  * The client connects N + M times (the M send one byte at once, so the
  * server's accept never waits for the network), reads the M to EOF, then
- * closes the N.  The server prints
+ * closes the N.  AGE (0): forks the server makes first, each child exiting
+ * at once - a server that has been forking for a while (bench/fork-age.sh);
+ * cpu_ns then counts from after them.  The server prints
  *   n=N parent_ns=MEDIAN child_close_ns=MEDIAN cpu_ns=PER-CONNECTION
  * (medians over the M connections; cpu_ns: the CPU time of the server and
  * of all its handlers, user + system, over the N + M connections: what the
@@ -72,7 +74,7 @@ static int64_t tree_cpu_ns(void)
 	return us * 1000;
 }
 
-static int server(long port, long n, long m)
+static int server(long port, long n, long m, long age)
 {
 	struct sockaddr_in sa = addr(port);
 	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, times[2];
@@ -86,6 +88,14 @@ static int server(long port, long n, long m)
 			die("open /dev/null");
 	if (pipe(times) != 0)
 		die("pipe");
+	for (long k = 0; k < age; k++) {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		if (p < 0 || waitpid(p, NULL, 0) != p)
+			die("fork (age)");
+	}
+	int64_t cpu0 = age ? tree_cpu_ns() : 0;
 	printf("READY\n");
 	fflush(stdout);
 	int64_t *parent = calloc((size_t)m, sizeof *parent), *child = calloc((size_t)m, sizeof *child);
@@ -147,7 +157,7 @@ static int server(long port, long n, long m)
 	while (wait(NULL) > 0)
 		;
 	printf("n=%ld parent_ns=%lld child_close_ns=%lld cpu_ns=%lld\n", n, (long long)median(parent, m),
-	       (long long)median(child, m), (long long)(tree_cpu_ns() / (n + m)));
+	       (long long)median(child, m), (long long)((tree_cpu_ns() - cpu0) / (n + m)));
 	return 0;
 }
 
@@ -230,14 +240,14 @@ static int client_timed(long port, long n, long m)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s server|client|client-timed PORT N M\n", argv[0]);
+	if (argc != 5 && !(argc == 6 && strcmp(argv[1], "server") == 0)) {
+		fprintf(stderr, "usage: %s server|client|client-timed PORT N M  (server: [AGE])\n", argv[0]);
 		return 2;
 	}
 	long port = parse_long(argv[2], "port"), n = parse_long(argv[3], "N"), m = parse_long(argv[4], "M");
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[1], "server") == 0)
-		return server(port, n, m);
+		return server(port, n, m, argc == 6 ? parse_long(argv[5], "AGE") : 0);
 	if (strcmp(argv[1], "client") == 0)
 		return client(port, n, m);
 	if (strcmp(argv[1], "client-timed") == 0)
