@@ -57,44 +57,6 @@ static inline ac_entry ac_entry_with_epoch(ac_entry e, ac_epoch epoch)
 	return (e & ~(~0ull << AC_EPOCH_SHIFT)) | (ac_entry)epoch << AC_EPOCH_SHIFT;
 }
 
-/* The program's own l_linger values that do not fit the word's 8 bits, one
- * int per fd (beside the table: a page is touched only by a program that
- * sets such a value).  The value belongs to the socket: a copy of the entry
- * to another fd (dup, accept from a listener, a dup'd fd's view) copies it
- * with ac_linger_copy. */
-extern _Atomic int32_t *ac_big_linger;
-
-/* Does the program have a linger time of its own recorded in e? */
-static inline bool ac_entry_has_linger(ac_entry e) { return (e & AC_LINGER_MASK) != 0; }
-
-/* The program's own l_linger recorded in fd's entry e. */
-static inline int ac_entry_linger(int fd, ac_entry e)
-{
-	unsigned code = (unsigned)(e & AC_LINGER_MASK);
-	return code != AC_LINGER_BIG ? (int)code : atomic_load_explicit(&ac_big_linger[fd], memory_order_acquire);
-}
-
-/* e with the program's own l_onoff and l_linger (fd's; a value beyond the
- * word goes to ac_big_linger[fd] first). */
-static inline ac_entry ac_entry_with_user_linger(int fd, ac_entry e, int onoff, int linger)
-{
-	e &= ~(AC_LINGER_MASK | AC_F_USER_ON);
-	unsigned code = (unsigned)linger;
-	if (linger < 0 || linger >= (int)AC_LINGER_BIG) {
-		atomic_store_explicit(&ac_big_linger[fd], linger, memory_order_release);
-		code = AC_LINGER_BIG;
-	}
-	return e | (onoff ? AC_F_USER_ON : 0) | code;
-}
-
-/* Entry e of fd `from` is being copied to fd `to`: its linger goes too. */
-static inline void ac_linger_copy(int from, int to, ac_entry e)
-{
-	if ((e & AC_LINGER_MASK) == AC_LINGER_BIG && from != to)
-		atomic_store_explicit(&ac_big_linger[to], atomic_load_explicit(&ac_big_linger[from], memory_order_acquire),
-				      memory_order_release);
-}
-
 /* Is the socket managed and currently armed by us? */
 static inline bool ac_entry_armed(ac_entry e)
 {
@@ -187,6 +149,50 @@ static inline int32_t ac_peer_get(int fd)
 int ac_table_init(void);
 
 static inline bool ac_fd_in_table(int fd) { return fd >= 0 && fd < ac_table_size; }
+
+/* The program's own l_linger values that do not fit the word's 8 bits, one
+ * int per fd (beside the table: a page is touched only by a program that
+ * sets such a value).  The value belongs to the socket: a copy of the entry
+ * to another fd (dup, accept from a listener, a dup'd fd's view) copies it
+ * with ac_linger_copy.  An fd beyond the table has no room: its entry,
+ * never stored, only passes its linger on to the connections a listener
+ * there accepts, without a value above 254 (they show 0). */
+extern _Atomic int32_t *ac_big_linger;
+
+/* Does the program have a linger time of its own recorded in e? */
+static inline bool ac_entry_has_linger(ac_entry e) { return (e & AC_LINGER_MASK) != 0; }
+
+/* The program's own l_linger recorded in fd's entry e. */
+static inline int ac_entry_linger(int fd, ac_entry e)
+{
+	unsigned code = (unsigned)(e & AC_LINGER_MASK);
+	if (code != AC_LINGER_BIG)
+		return (int)code;
+	return ac_fd_in_table(fd) ? atomic_load_explicit(&ac_big_linger[fd], memory_order_acquire) : 0;
+}
+
+/* e with the program's own l_onoff and l_linger (fd's; a value beyond the
+ * word goes to ac_big_linger[fd] first). */
+static inline ac_entry ac_entry_with_user_linger(int fd, ac_entry e, int onoff, int linger)
+{
+	e &= ~(AC_LINGER_MASK | AC_F_USER_ON);
+	unsigned code = (unsigned)linger;
+	if (linger < 0 || linger >= (int)AC_LINGER_BIG) {
+		code = 0;
+		if (ac_fd_in_table(fd)) {
+			atomic_store_explicit(&ac_big_linger[fd], linger, memory_order_release);
+			code = AC_LINGER_BIG;
+		}
+	}
+	return e | (onoff ? AC_F_USER_ON : 0) | code;
+}
+
+/* Entry e of fd `from` is being copied to fd `to`: its linger goes too. */
+static inline void ac_linger_copy(int from, int to, ac_entry e)
+{
+	if ((e & AC_LINGER_MASK) == AC_LINGER_BIG && from != to && ac_fd_in_table(to))
+		atomic_store_explicit(&ac_big_linger[to], ac_entry_linger(from, e), memory_order_release);
+}
 
 static inline ac_entry ac_get(int fd)
 {
