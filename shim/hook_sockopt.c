@@ -11,6 +11,7 @@
 #include "export.h"
 #include "real.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct view {
@@ -27,6 +28,21 @@ static int take_view(int other, ac_entry o, void *view)
 	return 0; /* visit them all */
 }
 
+/* The time the kernel shows for a negative one it was just given: it
+ * keeps its longest, MAX_SCHEDULE_TIMEOUT, and getsockopt divides that by
+ * HZ (net/core/sock.c, SO_LINGER), which only the kernel knows.  Asked
+ * before fd is armed again; errno is preserved. */
+static int kernel_linger_time(int fd, int given)
+{
+	struct linger k;
+	socklen_t len = sizeof k;
+	int saved = errno;
+	if (ac_real_getsockopt(fd, SOL_SOCKET, SO_LINGER, &k, &len) == 0 && len == sizeof k)
+		given = k.l_linger;
+	AC_ERRNO_RESTORE(saved);
+	return given;
+}
+
 AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	int r = ac_real_setsockopt(fd, level, name, val, len);
@@ -39,6 +55,8 @@ AC_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 		return r;
 	struct linger l;
 	memcpy(&l, val, sizeof l); /* the kernel accepted it: len >= sizeof l */
+	if (l.l_onoff && l.l_linger < 0)
+		l.l_linger = kernel_linger_time(fd, l.l_linger);
 	/* Like the kernel, l_onoff=0 leaves the linger time as it was. */
 	e = ac_entry_with_user_linger(fd, e, l.l_onoff != 0, l.l_onoff ? l.l_linger : ac_entry_linger(fd, e));
 	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP))

@@ -97,6 +97,11 @@ static int view(unsigned port)
 	get("accepted after {1,1000}", a, L);
 	set("accepted", a, 1, 12, L, 0);
 	get("accepted after {1,12}", a, L);
+	/* A negative time: the kernel shows its longest over HZ. */
+	set("accepted", a, 1, -1, L, 0);
+	get("accepted after {1,-1}", a, L);
+	set("accepted", a, 0, 4, L, 0);
+	get("accepted after {0,4} (kept)", a, L);
 	set("accepted", a, 0, 0, L, 0);
 	/* A dup'd fd names the same socket: it shows the same value. */
 	set("client", c, 1, 9, L, 0);
