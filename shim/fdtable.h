@@ -8,10 +8,11 @@
  * managed (passed through untouched).
  *
  * Word layout (8 bytes per fd):
- *   bits  0..7   the program's own l_linger (what getsockopt must show), 0 to
- *                254; AC_LINGER_BIG: another value, kept in ac_big_linger[fd]
- *                (a linger of minutes, a negative one: rare, and beside the
- *                table, so the epoch has the bits)
+ *   bits  0..7   the program's own l_linger (what getsockopt must show; for
+ *                a negative one, what the kernel shows: hook_sockopt.c), 0
+ *                to 254; AC_LINGER_BIG: another value, kept in
+ *                ac_big_linger[fd] (over four minutes, or negative: rare,
+ *                and beside the table, so that the epoch has the bits)
  *   bits  8..19  flags, below
  *   bits 20..63  fork epoch of the process when the entry was made (see
  *                fork.c): an entry older than the current epoch may be held by
