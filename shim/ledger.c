@@ -380,7 +380,11 @@ AC_HOT static void child_is(ac_slot c, ac_epoch birth_epoch)
 		return;
 	}
 	atomic_store(&p->birth, birth_epoch);
-	set_pid(c, own_pid());
+	/* Only when the parent has not written it yet (ac_ledger_fork_end, as
+	 * its fork() returns, often before the child gets here): the same
+	 * value, without the system call. */
+	if ((uint32_t)atomic_load(&p->id) == 0)
+		set_pid(c, own_pid());
 	atomic_store(&ac_here->self, c);
 }
 
