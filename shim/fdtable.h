@@ -205,6 +205,15 @@ static inline ac_entry ac_get(int fd)
 	return ac_overlaid_entry(atomic_load_explicit(&ac_table[fd], memory_order_acquire), o);
 }
 
+/* The epoch of fd's entry as a child forked since it was made sees it: the
+ * table's word (the overlay is not inherited, and its AC_OV_EPOCH words
+ * only make an entry younger), also once the entry is taken (a close leaves
+ * the word for the overlay to hide).  0 when the table has no word. */
+static inline ac_epoch ac_inherited_epoch(int fd)
+{
+	return ac_fd_in_table(fd) ? ac_entry_epoch(atomic_load_explicit(&ac_table[fd], memory_order_relaxed)) : 0;
+}
+
 /* Does the table hold a word for fd (an entry, or a stale one the overlay
  * marks closed)?  The close path's first test: it reads no overlay page
  * (see ac_take_overlaid). */

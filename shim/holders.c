@@ -303,15 +303,18 @@ AC_HOT static int any_child(ac_slot c, ac_epoch born_at, void *ctx)
 	return 1;
 }
 
-/* We let go of socket ino and our child c (born at born)
- * holds it: if no other child of ours was born while we held it, tell it so. */
-AC_HOT __attribute__((noinline)) static void note_to_child(ac_slot me, uint32_t ino, ac_slot c, ac_epoch born, ac_epoch ep)
+/* We let go of socket ino (at fd, entry epoch ep) and our child c (born at
+ * born) holds it: if no other child of ours was born while we held it, tell
+ * it so, naming fd and the epoch c sees in its entry for it (an older one
+ * than ep when the overlay made ours younger: fdtable.h). */
+AC_HOT __attribute__((noinline)) static void note_to_child(ac_slot me, uint32_t ino, int fd, ac_slot c, ac_epoch born,
+							   ac_epoch ep)
 {
 	if (!c || born <= ep || ac_ledger_each_child(me, ep, born - 1, any_child, NULL) != 0)
 		return;
 	struct ac_lview v;
 	if (ac_ledger_read(c, &v) && v.parent == me)
-		ac_ledger_note_to_child(c, ino);
+		ac_ledger_note_to_child(c, ino, fd, ac_inherited_epoch(fd));
 }
 
 /* A socket that came into the ledger from outside (exec, inherited at load):
@@ -431,7 +434,7 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 			if (!q.found)
 				visit_tree(&q, origin, ep, 0);
 			if (q.found && origin == q.me)
-				note_to_child(q.me, q.ino, q.found_slot, q.found_born, ep);
+				note_to_child(q.me, q.ino, q.fd, q.found_slot, q.found_born, ep);
 		}
 		peer(&q, sent_to);
 	}
@@ -445,10 +448,26 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 	return 0;
 }
 
+/* The socket of fd as the parent's note names it (ledger.h): a forked
+ * handler's close of the connection its parent already let go of needs no
+ * fstat.  Only for the entry the fork gave us, unchanged: made before our
+ * birth and never dup'd (a dup2 of another inherited socket onto fd would
+ * bring an entry of the same epoch that the note is not about).  0: ask
+ * the kernel. */
+AC_HOT static long noted_socket(int fd, ac_entry e)
+{
+	ac_epoch ep = ac_entry_epoch(e);
+	if ((e & AC_F_ALIASED) || ep >= ac_birth_epoch())
+		return 0;
+	return ac_ledger_noted_ino(fd, ep);
+}
+
 AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 {
 	int saved = errno;
-	long ino = socket_ino(fd);
+	long ino = noted_socket(fd, e);
+	if (!ino)
+		ino = socket_ino(fd);
 	int result = ino < 0 ? -1 : 0; /* not open; not a socket */
 	if (ino <= 0)
 		goto out;
@@ -463,7 +482,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 	if (me && !ac_made_since_last_fork(ep, cur) && ac_ledger_birth(me, &birth) &&
 	    ep >= birth && (pid = newest_child_quick(fd, (uint32_t)ino, ep, my_pid, me, &f)) > 0) {
 		/* Got here (not from a parent): the search's origin is us. */
-		note_to_child(me, (uint32_t)ino, f.c, f.born, ep);
+		note_to_child(me, (uint32_t)ino, fd, f.c, f.born, ep);
 		result = (int)pid;
 	} else
 		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to);

@@ -41,7 +41,7 @@ struct lg_proc {
 	_Atomic uint64_t lost;    /* highest epoch of a record dropped for room */
 	_Atomic uint64_t last_fork; /* epoch of its latest fork */
 	_Atomic uint64_t ext_ppid;  /* first slot of a ledger: its parent's pid */
-	_Atomic uint64_t pnote;     /* from the parent: ino << 32 | 1 (ledger.h) */
+	_Atomic uint64_t pnote;     /* from the parent: note_word() (ledger.h) */
 	_Atomic uint64_t epoch;     /* its fork epoch counter (state.h) */
 	_Atomic uint64_t ticket_epoch; /* the fork epoch of the ticket's fork */
 	_Atomic uint64_t ticket_owner; /* pthread_self() of the thread in fork(), 0 = none */
@@ -674,11 +674,33 @@ AC_HOT int ac_ledger_each_child(ac_slot s, ac_epoch lo, ac_epoch hi, int (*visit
 	return incomplete;
 }
 
-AC_HOT void ac_ledger_note_to_child(ac_slot c, uint32_t ino)
+/* A note is one word: the inode (32 bits), the fd (22: AC_TABLE_CAP is
+ * 2^22), the low 9 bits of the entry's epoch, and 1 (never 0). */
+#define NOTE_TAG_BITS 9
+#define NOTE_FD_BITS 22
+_Static_assert(1 + NOTE_TAG_BITS + NOTE_FD_BITS == 32, "a note is one word");
+
+AC_HOT static uint64_t note_word(uint32_t ino, int fd, ac_epoch ep)
+{
+	uint32_t low = (uint32_t)fd << (1 + NOTE_TAG_BITS) | (uint32_t)(ep & ((1u << NOTE_TAG_BITS) - 1)) << 1 | 1;
+	return (uint64_t)ino << 32 | low;
+}
+
+AC_HOT void ac_ledger_note_to_child(ac_slot c, uint32_t ino, int fd, ac_epoch ep)
 {
 	struct lg_proc *p = slot_of(c);
 	if (p && ino)
-		atomic_store(&p->pnote, (uint64_t)ino << 32 | 1);
+		atomic_store(&p->pnote, fd >= 0 && fd < (1 << NOTE_FD_BITS) ? note_word(ino, fd, ep) : (uint64_t)ino << 32);
+}
+
+AC_HOT uint32_t ac_ledger_noted_ino(int fd, ac_epoch ep)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	struct lg_proc *p = slot_of(ac_ledger_self());
+	uint64_t w = p ? atomic_load(&p->pnote) : 0;
+	if (!w || fd < 0 || fd >= (1 << NOTE_FD_BITS) || (uint32_t)w != (uint32_t)note_word(0, fd, ep))
+		return 0;
+	return rec_ino(w);
 }
 
 AC_HOT bool ac_ledger_note_from_parent(uint32_t ino)
@@ -686,5 +708,5 @@ AC_HOT bool ac_ledger_note_from_parent(uint32_t ino)
 	atomic_thread_fence(memory_order_seq_cst);
 	struct lg_proc *p = slot_of(ac_ledger_self());
 	uint64_t w = p ? atomic_load(&p->pnote) : 0;
-	return w && rec_ino(w) == ino;
+	return w && rec_ino(w) == ino; /* whichever fd and entry it names */
 }

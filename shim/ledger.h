@@ -92,12 +92,22 @@ void ac_ledger_unreleased(uint32_t ino);
 void ac_ledger_all_released(ac_epoch epoch);
 void ac_ledger_exec(bool going);
 
-/* The parent's note to its child c: "I let go of ino, and you are the only
- * child I forked while I held it" - so the child's own close needs neither
- * the parent's records nor its ring (no page of the parent's to touch).
- * note_from_parent: is there such a note to this process about ino? */
-void ac_ledger_note_to_child(ac_slot c, uint32_t ino);
+/* The parent's note to its child c: "I let go of ino, which I held at fd
+ * under an entry of epoch ep, and you are the only child I forked while I
+ * held it" - so the child's own close needs neither the parent's records nor
+ * its ring (no page of the parent's to touch), nor an fstat for the inode
+ * (ac_ledger_noted_ino).  note_from_parent: is there such a note to this
+ * process about ino? */
+void ac_ledger_note_to_child(ac_slot c, uint32_t ino, int fd, ac_epoch ep);
 bool ac_ledger_note_from_parent(uint32_t ino);
+
+/* The inode the parent's note names for fd, when this process's own entry
+ * for fd (epoch ep) is the one the note is about, else 0.  The caller makes
+ * sure that entry came from the parent at the fork, unchanged (epoch below
+ * this process's birth, not dup'd): the parent held that entry's socket at
+ * fd when it forked us (the note is only written to a child born after the
+ * entry), and our copy of fd is that same socket. */
+uint32_t ac_ledger_noted_ino(int fd, ac_epoch ep);
 
 /* Read a slot; false if the handle is stale (slot reused) or invalid. */
 bool ac_ledger_read(ac_slot s, struct ac_lview *v);

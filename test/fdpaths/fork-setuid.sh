@@ -9,9 +9,14 @@
 #                  the ledger says the parent still holds the socket);
 #   parent-first   the parent closes its copy first; the child serves and
 #                  closes: every byte and FIN (the child was the last holder).
+#   noted-fd-reused  the parent lets go of a connection of its own, noting
+#                  its fd to the child; the child dup2()s the peer's
+#                  connection onto that fd and closes it: the child's release
+#                  is of the peer's connection (not the noted one), so the
+#                  parent's close gives every byte and FIN, its crash RST.
 # The chroot-* variants run in a chroot without /proc (ENOENT instead of
 # EACCES).  Controls: ABORTCLOSE=off gives FIN.  Needs root (setuid).
-# Ports 22000-22049.
+# Ports 22000-22049 (22030-22049: the servers' own loopback connections).
 . "$(dirname "$0")/lib-fd.sh"
 # Its processes run as uid 65534 and exec programs that load the library:
 # they run from a world-readable copy (the checkout may be under a mode-700
@@ -40,4 +45,6 @@ for how in plain chroot; do
 	fd_server_case "parent-closes-first-then-child-closes-$how" fin $p $B on --case setuid-parent-first --how "$how"
 	p=$((p + 1))
 done
+fd_server_case "noted-fd-reused-by-child-then-parent-closes" fin $p $B on --case setuid-noted-fd-reused --end close
+fd_crash_pair "noted-fd-reused-by-child-then-parent-killed" $((p + 1)) $B --case setuid-noted-fd-reused --end kill
 ac_finish

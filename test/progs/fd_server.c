@@ -42,6 +42,7 @@ static int conn = -1;         /* the connection under test */
 static uint64_t total;        /* payload bytes to send */
 static uint64_t sent;         /* payload bytes sent so far */
 static const char *how = "";  /* the variant of the case (--how) */
+static unsigned case_port;    /* --port */
 static const char *self_path = "/proc/self/exe";
 
 #define CHECK(cond, what)                                                          \
@@ -889,6 +890,44 @@ static void case_setuid_parent_first(void)
 	exit(0);
 }
 
+/* setuid-noted-fd-reused: the note names an fd, not a socket.  The parent
+ * makes a loopback connection of its own (x to y, port --port + 30, in the
+ * same fork epoch as the peer's connection), drops privileges, forks, and
+ * lets go of y: its note to the child names y's fd and entry.  The child
+ * dup2()s the peer's connection onto that fd (its own y is closed there:
+ * the note's socket) and closes both of its fds.  That last release is of
+ * the peer's connection under an entry of the same epoch at the noted fd:
+ * it must be recorded as the peer's connection (shim/holders.c,
+ * noted_socket: not for a dup'd entry), or the parent - whose children's
+ * fd tables it may not read - keeps it armed for the child at its own close:
+ * RST.  Then the parent sends the rest; --end close: every byte and FIN. */
+static void case_setuid_noted_fd_reused(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(case_port + 30)) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0), x = socket(AF_INET, SOCK_STREAM, 0), y, p[2];
+	CHECK(l >= 0 && x >= 0 && setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+	      bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0, "own listener");
+	CHECK(connect(x, (struct sockaddr *)&a, sizeof a) == 0 && (y = accept(l, NULL, NULL)) >= 0, "own connection");
+	CHECK(close(l) == 0, "close own listener");
+	drop_privileges();
+	send_half(conn);
+	CHECK(pipe(p) == 0, "pipe");
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		wait_fd(p[0]); /* the parent has let go of y */
+		CHECK(dup2(conn, y) == y, "child dup2");
+		CHECK(close(conn) == 0 && close(y) == 0, "child close");
+		exit(0);
+	}
+	say("PID", (long)pid);
+	CHECK(close(y) == 0, "parent close y");
+	signal_fd(p[1]);
+	wait_child(pid, 0);
+	send_all(conn); /* then --end */
+}
+
 static void case_spawn(void)
 {
 	send_half(conn);
@@ -1066,6 +1105,7 @@ static const struct {
 	{ "spawn-handover", case_spawn_handover },
 	{ "setuid-child-closes", case_setuid_child_closes },
 	{ "setuid-parent-first", case_setuid_parent_first },
+	{ "setuid-noted-fd-reused", case_setuid_noted_fd_reused },
 };
 
 static void usage(void)
@@ -1138,6 +1178,7 @@ int main(int argc, char **argv)
 		k++;
 	if (k == sizeof cases / sizeof cases[0] || port == 0)
 		usage();
+	case_port = port;
 	alarm(60); /* safety net: never outlive the test */
 
 	unsigned bound;
