@@ -185,6 +185,48 @@ if [ -n "$PY_NS" ] && [ -n "$PY" ]; then
 	printf '{"m": %s, "rounds": %s, "rows": [%s], "python_rounds": %s, "python_rows": [%s]}\n' \
 		"$M" "$ROUNDS" "$ROWS" "$PY_ROUNDS" "$PYROWS" >"$JSON"
 fi
+# System calls per connection (strace -f, N = 10, M = 200, port 22160): the
+# parent's after READY (accept + fork + close, the gate pipe's) and the
+# handlers', without and with the library, and what the library adds, by
+# name: a count, not a time, the same on every machine.
+strace_round() {
+	local mode=$1 tr=$2 pre=""
+	[ "$mode" = B ] && pre="LD_PRELOAD=$LIB"
+	local script='[ "$NETNS" = 1 ] && ip link set lo up
+		"$BIN" client "$PORT" 10 "$M" & c=$!
+		strace -f -o "$TR" env $PRE "$BIN" server "$PORT" 10 "$M" >/dev/null
+		wait $c'
+	if [ "$NETNS" = 1 ]; then
+		NETNS=1 BIN="$BIN/bench_fork" PORT=22160 M=$M PRE=$pre TR=$tr unshare -n bash -c "$script"
+	else
+		NETNS=0 BIN="$BIN/bench_fork" PORT=22160 M=$M PRE=$pre TR=$tr bash -c "$script"
+	fi
+}
+# per_conn TRACE -> "parent|handler NAME COUNT-PER-CONNECTION" (after READY)
+per_conn() {
+	awk -v m="$M" '
+		NR == 1 { parent = $1 }
+		$1 == parent && /write\(1, "READY/ { on = 1; next }
+		!on { next }
+		{ name = $2; sub(/\(.*/, "", name); if (name !~ /^[a-z_0-9]+$/ || name == "exit_group") next
+		  who = ($1 == parent) ? "parent" : "handler"
+		  if (!(name in seen)) seen[name] = 1
+		  n[who " " name]++ }
+		END { for (k in n) printf "%s %.2f\n", k, n[k] / (m + 10) }' "$1"
+}
+if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2>&1; then
+	TRA=$(mktemp /tmp/acbench-strace.XXXXXX) TRB=$(mktemp /tmp/acbench-strace.XXXXXX)
+	strace_round A "$TRA" && strace_round B "$TRB"
+	echo "   system calls per connection (strace -f, N=10, M=$M, after the server's READY):"
+	join -a1 -a2 -e 0 -o 0,1.2,2.2 <(per_conn "$TRA" | awk '{ print $1 ":" $2, $3 }' | sort) \
+		<(per_conn "$TRB" | awk '{ print $1 ":" $2, $3 }' | sort) | awk '
+		{ split($1, k, ":"); a[k[1]] += $2; b[k[1]] += $3
+		  if ($3 - $2 > 0.05 || $2 - $3 > 0.05) d[k[1]] = d[k[1]] sprintf(" %s %+.2f", k[2], $3 - $2) }
+		END { for (w in a) printf "   %-8s A %5.2f  B %5.2f  (B-A:%s)\n", w, a[w], b[w], d[w] ? d[w] : " none" }' | sort
+	rm -f "$TRA" "$TRB"
+else
+	echo "   (strace missing or not permitted: no system call counts)"
+fi
 echo "   what a page fault costs here (bench/faultcost.c; the library's share per fork is in page faults):"
 "$BIN/faultcost"
 echo "   wrote $JSON"
