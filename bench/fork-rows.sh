@@ -87,6 +87,16 @@ one_round() {
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# ci: the distribution-free 95 % confidence interval of a median, "LO HI":
+# the order statistics at n/2 -+ 0.98 sqrt(n) (the binomial's normal
+# approximation; 21 rounds: the 6th and the 16th smallest).  How far the
+# per-round ratio can be trusted: on this 2-vCPU VM an empty library's E/A
+# moves by +-10 % from one run to the next.
+ci() { sort -g | awk '{ a[NR] = $1 } END {
+	if (NR < 3) { print "nan nan"; exit }
+	lo = int(NR / 2 - 0.98 * sqrt(NR)); hi = int(NR / 2 + 1 + 0.98 * sqrt(NR) + 0.999)
+	if (lo < 1) lo = 1; if (hi > NR) hi = NR
+	print a[lo], a[hi] }'; }
 vals() { awk -v m="$1" -v n="$2" -v k="$3" '$1 == m && $2 == n { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$OUT"; }
 # per-round ratios X/A (rounds are the r-th A and the r-th X line of one N)
 ratios() {
@@ -111,20 +121,25 @@ for n in $NS; do
 	ca=$(vals A "$n" child_close_ns | median) ce=$(vals E "$n" child_close_ns | median)
 	co=$(vals O "$n" child_close_ns | median) cb=$(vals B "$n" child_close_ns | median)
 	pr=$(ratios "$n" parent_ns | median) cr=$(ratios "$n" child_close_ns | median)
+	read -r prl prh < <(ratios "$n" parent_ns | ci)
+	read -r crl crh < <(ratios "$n" child_close_ns | ci)
+	read -r url urh < <(ratios "$n" cpu_ns | ci)
 	ua=$(vals A "$n" cpu_ns | median) ue=$(vals E "$n" cpu_ns | median)
 	uo=$(vals O "$n" cpu_ns | median) ub=$(vals B "$n" cpu_ns | median)
 	ur=$(ratios "$n" cpu_ns | median)
 	ROWS="$ROWS${ROWS:+, }{\"n\": $n, \"parent_ns_A\": $pa, \"parent_ns_E\": $pe, \"parent_ns_O\": $po, \"parent_ns_B\": $pb, \"parent_ratio\": $pr, \"child_close_ns_A\": $ca, \"child_close_ns_E\": $ce, \"child_close_ns_O\": $co, \"child_close_ns_B\": $cb, \"child_ratio\": $cr, \"cpu_ns_A\": $ua, \"cpu_ns_E\": $ue, \"cpu_ns_O\": $uo, \"cpu_ns_B\": $ub, \"cpu_ratio\": $ur}"
 	awk -v n="$n" -v pa="$pa" -v pe="$pe" -v po="$po" -v pb="$pb" -v pr="$pr" \
 	    -v ca="$ca" -v ce="$ce" -v co="$co" -v cb="$cb" -v cr="$cr" \
-	    -v ua="$ua" -v ue="$ue" -v uo="$uo" -v ub="$ub" -v ur="$ur" 'BEGIN {
-		printf "   N=%-5d parent:  A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f)  B/E x%.2f  E/A x%.2f\n",
-			n, pa / 1000, pe / 1000, po / 1000, pb / 1000, (pa > 0 ? pb / pa : 0), pr, (pe > 0 ? pb / pe : 0), (pa > 0 ? pe / pa : 0)
-		printf "           handler: A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f)  B/E x%.2f\n",
-			ca / 1000, ce / 1000, co / 1000, cb / 1000, (ca > 0 ? cb / ca : 0), cr, (ce > 0 ? cb / ce : 0)
-		printf "           cpu:     A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f)  B/E x%.2f\n",
-			ua / 1000, ue / 1000, uo / 1000, ub / 1000, (ua > 0 ? ub / ua : 0), ur, (ue > 0 ? ub / ue : 0) }'
+	    -v ua="$ua" -v ue="$ue" -v uo="$uo" -v ub="$ub" -v ur="$ur" \
+	    -v prl="$prl" -v prh="$prh" -v crl="$crl" -v crh="$crh" -v url="$url" -v urh="$urh" 'BEGIN {
+		printf "   N=%-5d parent:  A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f  E/A x%.2f\n",
+			n, pa / 1000, pe / 1000, po / 1000, pb / 1000, (pa > 0 ? pb / pa : 0), pr, prl, prh, (pe > 0 ? pb / pe : 0), (pa > 0 ? pe / pa : 0)
+		printf "           handler: A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f\n",
+			ca / 1000, ce / 1000, co / 1000, cb / 1000, (ca > 0 ? cb / ca : 0), cr, crl, crh, (ce > 0 ? cb / ce : 0)
+		printf "           cpu:     A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f\n",
+			ua / 1000, ue / 1000, uo / 1000, ub / 1000, (ua > 0 ? ub / ua : 0), ur, url, urh, (ue > 0 ? ub / ue : 0) }'
 done
+echo "   ([lo-hi]: 95 % confidence interval of the per-round median ratio)"
 echo "   (cpu: user + system time of the server and all its handlers per connection, any CPU)"
 printf '{"m": %s, "rounds": %s, "rows": [%s]}\n' "$M" "$ROUNDS" "$ROWS" >"$JSON"
 echo "   (flat in N = the holder search does not grow with the number of children; goal x1.1 at N=1000)"
