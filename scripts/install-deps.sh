@@ -35,6 +35,9 @@ PACKAGES="$PACKAGES rustc"
 #   daemons: apache2 haproxy (test/daemons/: privilege-dropped servers that
 #            fork helpers), util-linux (setpriv, setsid)
 PACKAGES="$PACKAGES apache2 haproxy util-linux"
+#            postgresql-15 (test/daemons/postgres.sh: a fork-per-connection
+#            server run as the postgres user, with a cluster of its own)
+PACKAGES="$PACKAGES postgresql-15"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"

@@ -842,10 +842,14 @@ static void case_fork_exec_relay(void)
 static void drop_privileges(void)
 {
 	if (strncmp(how, "chroot", 6) == 0) {
+		/* An empty directory, removed before we go in (Linux lets a
+		 * process chroot into a directory it holds open after rmdir):
+		 * nothing is left in /tmp, and nothing at all is inside. */
 		char dir[] = "/tmp/abortclose-chroot.XXXXXX";
 		CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-		CHECK(chroot(dir) == 0 && chdir("/") == 0, "chroot");
-		rmdir(dir); /* gone from outside; we stay inside it */
+		int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		CHECK(d >= 0 && rmdir(dir) == 0 && fchdir(d) == 0 && chroot(".") == 0, "chroot");
+		CHECK(close(d) == 0, "close the chroot's fd");
 	}
 	CHECK(setgroups(0, NULL) == 0 && setgid(65534) == 0 && setuid(65534) == 0, "setuid 65534");
 	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0, "non-dumpable after setuid");
