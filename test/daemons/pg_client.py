@@ -8,7 +8,10 @@ outcome.
 
 Runs SELECT repeat('x', WIDTH) FROM generate_series(1, ROWS), checks that
 every DataRow is one column of exactly WIDTH 'x', and prints one line
-    rows=N complete=0|1 first=EOF|ECONNRESET|... fatal=0|1 pid=BACKEND
+    rows=N complete=0|1 first=EOF|ECONNRESET|... fatal=0|1 notice=0|1 pid=BACKEND
+(fatal: an ErrorResponse of severity FATAL arrived; notice: a NoticeResponse
+after the session started, e.g. the WARNING of a backend told to quit
+because another one crashed)
 MODE:
   full   read the whole result; send Terminate; read to the end
   gate   print "PROGRESS <pid>" after the first 64 KiB of rows, wait until
@@ -31,6 +34,7 @@ s = socket.create_connection(("127.0.0.1", port), timeout=30)
 buf = b""
 first = None
 fatal = 0
+notice = 0
 
 
 def fill():
@@ -109,10 +113,12 @@ while True:
             wait_gate()
     elif t == b"E":
         fatal = 1 if b"FATAL" in body else fatal
+    elif t == b"N":
+        notice = 1
     elif t == b"Z":
         complete = 1 if got == rows else 0
         if mode == "full":
             s.sendall(b"X" + struct.pack("!I", 4))
 if first is None:
     first = "?"
-print(f"rows={got} complete={complete} first={first} fatal={fatal} pid={pid}", flush=True)
+print(f"rows={got} complete={complete} first={first} fatal={fatal} notice={notice} pid={pid}", flush=True)

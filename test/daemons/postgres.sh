@@ -18,6 +18,10 @@
 #                  after the FATAL message;
 #   terminate-status-0-1  with ABORTCLOSE_ON_EXIT=status:0,1 (as a
 #                  PostgreSQL user may set it): the FATAL message, then FIN
+#   crash-ends-the-others  two idle sessions, the first's backend SIGKILLed:
+#                  the postmaster makes the other backend quit (a WARNING to
+#                  its client, then exit status 2): RST on both connections,
+#                  also with status:0,1 (control ABORTCLOSE=off: FIN)
 #   load           100 sessions one after the other, each a 200 kB result:
 #                  all exact, 0 RST, a FIN each
 # Ports 23740-23759.
@@ -203,8 +207,56 @@ terminate_case() {
 terminate_case postgres-terminate 23743 fatal-rst
 terminate_case postgres-terminate-status-0-1 23744 fatal-fin ABORTCLOSE_ON_EXIT=status:0,1
 
+# --- another backend crashes: the postmaster makes every backend quit ---------------
+# sibling_case NAME PORT EXPECT [VAR=VALUE...]: two idle sessions; the first's
+# backend is SIGKILLed; the postmaster tells the second's to quit (SIGQUIT:
+# a WARNING to its client, then _exit(2)).  EXPECT rst: both connections end
+# with RST (the second's status 2 is not among status:0,1), the second's
+# client gets the WARNING, then ECONNRESET; fin (the control): two FINs.
+sibling_case() {
+	local name=$1 port=$2 expect=$3 c1 c2 b1 b2 why=""
+	shift 3
+	if ! capture_start "$port" || ! pg_start "$name" "$port" "$@"; then
+		capture_stop
+		fail "$name" "setup failed"
+		pg_stop
+		return
+	fi
+	ac_bg c1 "$AC_TMP/$name.client1" "$AC_TMP/$name.cerr1" "$PY" "$CLIENT" "$port" 0 0 idle "$AC_TMP/$name.gate"
+	ac_bg c2 "$AC_TMP/$name.client" "$AC_TMP/$name.cerr" "$PY" "$CLIENT" "$port" 0 0 idle "$AC_TMP/$name.gate"
+	if b1=$(wait_for_line "$AC_TMP/$name.client1" '^PROGRESS ' 20 "$c1") &&
+		b2=$(wait_for_line "$AC_TMP/$name.client" '^PROGRESS ' 20 "$c2"); then
+		kill -KILL "${b1#PROGRESS }"
+		# the second backend is gone once the postmaster has restarted
+		wait_for_line "$AC_TMP/$name.err" 'all server processes terminated' 20 "$PG_PID" >/dev/null ||
+			why="the postmaster did not end its other backends: $(tail -c 300 "$AC_TMP/$name.err")"
+	else
+		why="the sessions never started: $(head -c 200 "$AC_TMP/$name.cerr1") $(head -c 200 "$AC_TMP/$name.cerr")"
+	fi
+	touch "$AC_TMP/$name.gate"
+	ac_wait "$c1" 30
+	ac_wait "$c2" 30
+	capture_stop || echo "  capture incomplete"
+	local first notice rst fin ev
+	first=$(field "$AC_TMP/$name.client" first) notice=$(field "$AC_TMP/$name.client" notice)
+	rst=$(count_rst_from server "$port") fin=$(count_fin_from server "$port")
+	ev="the quitting backend's client: first=$first notice=$notice; from server: RST=$rst FIN=$fin"
+	if [ -z "$why" ]; then
+		case $expect in
+		rst) [ "$first" = ECONNRESET ] && [ "$notice" = 1 ] && [ "$rst" -ge 2 ] && [ "$fin" = 0 ] ||
+			why="want the WARNING, then ECONNRESET; RST on both connections, no FIN" ;;
+		fin) [ "$first" = EOF ] && [ "$notice" = 1 ] && [ "$fin" -ge 2 ] && [ "$rst" = 0 ] ||
+			why="want the WARNING, then EOF; FIN on both connections, no RST (the control)" ;;
+		esac
+	fi
+	if [ -n "$why" ]; then fail "$name" "$why [$ev; wire: $(wire_summary "$port")]"; else pass "$name ($expect: $ev)"; fi
+	pg_stop
+}
+sibling_case postgres-crash-ends-the-others-status-0-1 23746 rst ABORTCLOSE_ON_EXIT=status:0,1
+sibling_case postgres-crash-ends-the-others-off 23747 fin ABORTCLOSE=off
+
 # --- 100 sessions ----------------------------------------------------------------
-port=23745
+port=23748
 name=postgres-load
 if capture_start "$port" && pg_start "$name" "$port"; then
 	ok=0 bad=""
