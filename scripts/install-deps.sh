@@ -38,6 +38,9 @@ PACKAGES="$PACKAGES apache2 haproxy util-linux"
 #            postgresql-15 (test/daemons/postgres.sh: a fork-per-connection
 #            server run as the postgres user, with a cluster of its own)
 PACKAGES="$PACKAGES postgresql-15"
+#   languages: perl, ruby, openjdk-17-jdk-headless (javac, java): the
+#            servers of test/integration/core_langs.sh
+PACKAGES="$PACKAGES perl ruby openjdk-17-jdk-headless"
 # Debian's nodejs only when no `node` is on PATH (a NodeSource node may
 # already be installed; installing Debian's over it would conflict).
 NODE_PACKAGE="nodejs"
