@@ -10,9 +10,9 @@
 // Java's close() (NioSocketImpl, JDK 13+) asks getsockopt(SO_LINGER) and,
 // unless the program set a zero linger, shuts the output down first
 // (shutdown(SHUT_WR)), then closes: the library's shutdown() disarms, and
-// its getsockopt shows the program's own linger, not {1,0} (strace of this
-// server: setsockopt {0,0}, shutdown, close; no getsockopt reaches the
-// kernel).
+// its getsockopt shows the program's own linger, not the kernel's {1,0}
+// (strace of this server: getsockopt {1,0} from the kernel, then
+// setsockopt {0,0}, shutdown, close).
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
