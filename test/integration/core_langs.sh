@@ -8,7 +8,9 @@
 # leaves it to the process's end (RST); Perl's exit(1) and Ruby's exit 1
 # close their sockets first (Perl's global destruction, Ruby's IO
 # finalizers), purposeful close() calls: FIN, as Python's sys.exit(1) gives
-# (README, "What it cannot reach").  Each RST case has its ABORTCLOSE=off
+# (README, "What it cannot reach").  Perl and Ruby also as forking servers
+# (fork-*): the parent closes its copy at once, the handler sends and closes
+# (FIN, every byte) or _exits 1 with it open (RST).  Each RST case has its ABORTCLOSE=off
 # control (FIN).  Java's close() is getsockopt(SO_LINGER), shutdown(SHUT_WR),
 # close() (langs/Server.java): purposeful too.  Ports 23760-23799.
 . "$(dirname "$0")/../lib.sh"
@@ -56,12 +58,18 @@ perl   _exit1      _exit1    rst    262144  0    1   -
 perl   _exit1-off  _exit1    fin    262144  0    1   ABORTCLOSE=off
 perl   kill9       external  rst    262144  0    137 -
 perl   kill9-off   external  fin    262144  0    137 ABORTCLOSE=off
+perl   fork-close  fork-close  fin  1048576 3000 0   -
+perl   fork-_exit1 fork-_exit1 rst  262144  0    0   -
+perl   fork-_exit1-off fork-_exit1 fin 262144 0  0   ABORTCLOSE=off
 ruby   close       close     fin    1048576 3000 0   -
 ruby   exit1       exit1     fin    1048576 3000 1   -
 ruby   _exit1      _exit1    rst    262144  0    1   -
 ruby   _exit1-off  _exit1    fin    262144  0    1   ABORTCLOSE=off
 ruby   kill9       external  rst    262144  0    137 -
 ruby   kill9-off   external  fin    262144  0    137 ABORTCLOSE=off
+ruby   fork-close  fork-close  fin  1048576 3000 0   -
+ruby   fork-_exit1 fork-_exit1 rst  262144  0    0   -
+ruby   fork-_exit1-off fork-_exit1 fin 262144 0  0   ABORTCLOSE=off
 java   close       close     fin    1048576 3000 0   -
 java   exit1       exit1     rst    262144  0    1   -
 java   exit1-off   exit1     fin    262144  0    1   ABORTCLOSE=off

@@ -10,6 +10,8 @@
 #                                            global destruction: see the test)
 #   _exit1    POSIX::_exit(1)               -> RST
 #   external  wait for the test's kill -9   -> RST
+#   fork-close, fork-_exit1  the same in a forked handler (the parent closes
+#             its copy at once, waits for it and exits 0)
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -36,6 +38,23 @@ while ($req !~ /\n/) {
 	my $n = sysread($c, my $b, 1);
 	die "EOF before the request line ended" unless $n;
 	$req .= $b;
+}
+# fork-*: a forking server's handler sends, as Net::Server::Fork or a
+# hand-written accept-fork-close loop does; the parent closes its copy at
+# once and exits 0 after the handler.
+if ($mode =~ /^fork-(.*)/) {
+	my $end = $1;
+	pipe(my $gr, my $gw) or die "pipe: $!";
+	my $pid = fork() // die "fork: $!";
+	if ($pid) {
+		close $c;
+		syswrite($gw, "g", 1); # the handler goes on once this copy is closed
+		waitpid($pid, 0);
+		exit 0;
+	}
+	close $gw;
+	sysread($gr, my $g, 1);
+	$mode = $end;
 }
 my $off = 0;
 while ($off < length $data) {

@@ -8,6 +8,7 @@
 #                                            at exit: see the test)
 #   _exit1    exit! 1                       -> RST
 #   external  wait for the test's kill -9   -> RST
+#   fork-close, fork-_exit1  the same in a forked handler
 require 'socket'
 
 port, total, mode = ARGV[0].to_i, ARGV[1].to_i, ARGV[2]
@@ -24,6 +25,21 @@ until req.end_with?("\n")
   b = c.read(1)
   abort 'EOF before the request line ended' unless b
   req << b
+end
+# fork-*: a forking server's handler sends (the parent closes its copy at
+# once, waits for it and exits 0).
+if mode.start_with?('fork-')
+  gr, gw = IO.pipe
+  pid = Process.fork
+  if pid
+    c.close
+    gw.write('g') # the handler goes on once this copy is closed
+    Process.wait(pid)
+    exit 0
+  end
+  gw.close
+  gr.read(1)
+  mode = mode.delete_prefix('fork-')
 end
 c.write(data)
 puts "SENT #{total}"
