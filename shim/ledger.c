@@ -28,9 +28,10 @@
 #define LG_BIG_RELS 8192  /* its release records */
 #define LG_PROBE 16
 #define LG_CLAIM_PROBES 64
+#define LG_REAP 4096      /* a forking process's children by pid (mod) */
 
 struct lg_proc {
-	_Atomic uint64_t id;      /* gen << 32 | pid; 0 = free; pid 0 = reserved */
+	_Atomic uint64_t id;      /* gen << 32 | pid (| ID_REAPED); 0 = free; pid 0 = reserved */
 	_Atomic uint64_t start;   /* start time (ticks): at or after ... */
 	_Atomic uint64_t start_hi; /* ... and at or before this (the fork's interval) */
 	_Atomic uint64_t parent;
@@ -57,6 +58,7 @@ struct lg_big {
 	_Atomic uint64_t owner;   /* handle */
 	_Atomic uint64_t kids[LG_KIDS]; /* kid_word() */
 	_Atomic uint64_t rel[LG_BIG_RELS];
+	_Atomic uint64_t reap[LG_REAP]; /* child handle by pid % LG_REAP (hook_wait.c) */
 };
 
 struct lg_map {
@@ -97,10 +99,17 @@ AC_HOT static struct lg_big *big_of(struct lg_proc *p)
 
 AC_HOT static long own_pid(void) { return ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
+/* The id word of a child its parent has reaped (wait*, hook_wait.c) carries
+ * this bit beside the pid (pids are below 2^22, PID_MAX_LIMIT): that child
+ * is gone for good, and its slot may be taken again without asking the
+ * kernel. */
+#define ID_REAPED (1u << 31)
+AC_HOT static long id_pid(uint64_t id) { return (long)((uint32_t)id & ~ID_REAPED); }
+
 /* A slot (or table) whose process is gone may be taken again. */
 static bool id_dead(uint64_t id)
 {
-	long pid = (long)(uint32_t)id;
+	long pid = id_pid(id);
 	int saved = errno;
 	bool dead = pid > 0 && ac_sys(SYS_kill, pid, 0, 0, 0, 0, 0) != 0 && errno == ESRCH;
 	AC_ERRNO_RESTORE(saved);
@@ -115,8 +124,10 @@ AC_HOT static ac_slot claim_slot(void)
 		uint32_t i = atomic_fetch_add(&lg->cursor, 1) % LG_PROCS;
 		struct lg_proc *p = &lg->procs[i];
 		uint64_t id = atomic_load(&p->id);
-		if (id != 0 && ((uint32_t)id == 0 || !id_dead(id)))
-			continue; /* in use, or reserved by a fork in progress */
+		/* Free, reaped, or (one kill(pid, 0)) of a process gone otherwise;
+		 * not in use, nor reserved by a fork in progress (pid 0). */
+		if (id != 0 && !(id & ID_REAPED) && ((uint32_t)id == 0 || !id_dead(id)))
+			continue;
 		uint32_t gen = atomic_fetch_add(&lg->gen, 1) + 1;
 		if (gen == 0)
 			gen = atomic_fetch_add(&lg->gen, 1) + 1;
@@ -352,12 +363,23 @@ AC_HOT void ac_ledger_fork_parent(void)
 		pending_kid = 0; /* a fork outside the wrapper: the child writes its pid */
 }
 
+/* The parent's record of child c's pid, for its reaping (ac_ledger_reaped):
+ * one word in its big table.  A later child whose pid falls on the same
+ * word replaces it: that earlier child is then found gone by kill(pid, 0). */
+AC_HOT static void remember_pid(struct lg_proc *me, ac_slot c, long pid)
+{
+	struct lg_big *b = me ? big_of(me) : NULL;
+	if (b && c && pid > 0)
+		atomic_store_explicit(&b->reap[(unsigned long)pid % LG_REAP], c, memory_order_relaxed);
+}
+
 AC_HOT void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
 	if (t->ours) {
 		if (pid > 0) {
 			set_pid(t->kid, pid);
+			remember_pid(me, t->kid, pid);
 			started_by_now(t->kid);
 		} else if (pid < 0)
 			unreserve(me, t->kid, me ? atomic_load(&me->ticket_epoch) : 0);
@@ -365,9 +387,10 @@ AC_HOT void ac_ledger_fork_end(struct ac_fork_ticket *t, long pid)
 			atomic_store(&me->ticket_owner, 0);
 		return;
 	}
-	if (pid > 0)
+	if (pid > 0) {
 		set_pid(pending_kid, pid);
-	else if (pid < 0)
+		remember_pid(me, pending_kid, pid);
+	} else if (pid < 0)
 		unreserve(me, pending_kid, pending_epoch);
 	wrapper_done();
 }
@@ -444,13 +467,14 @@ void ac_ledger_spawn_end(ac_slot c, ac_epoch fork_epoch, long pid, bool runs_us)
 	atomic_store(&kid->birth, 1);
 	atomic_store(&kid->state, AC_LS_EXECED);
 	set_pid(c, pid);
+	remember_pid(slot_of(ac_ledger_self()), c, pid);
 	started_by_now(c);
 }
 
 AC_HOT long ac_ledger_pid(void)
 {
 	struct lg_proc *me = slot_of(ac_ledger_self());
-	long pid = me ? (long)(uint32_t)atomic_load(&me->id) : 0;
+	long pid = me ? id_pid(atomic_load(&me->id)) : 0;
 	return pid > 0 ? pid : own_pid();
 }
 
@@ -579,7 +603,7 @@ AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 	if (!p)
 		return false;
 	uint64_t id = atomic_load(&p->id);
-	v->pid = (long)(uint32_t)id;
+	v->pid = id_pid(id);
 	v->start = atomic_load(&p->start);
 	v->start_hi = atomic_load(&p->start_hi);
 	v->parent = atomic_load(&p->parent);
@@ -709,4 +733,25 @@ AC_HOT bool ac_ledger_note_from_parent(uint32_t ino)
 	struct lg_proc *p = slot_of(ac_ledger_self());
 	uint64_t w = p ? atomic_load(&p->pnote) : 0;
 	return w && rec_ino(w) == ino; /* whichever fd and entry it names */
+}
+
+/* --- reaping (hook_wait.c) ----------------------------------------------- */
+
+AC_HOT void ac_ledger_reaped(long pid)
+{
+	ac_slot s = ac_ledger_self();
+	struct lg_proc *me = slot_of(s);
+	struct lg_big *b = me ? big_of(me) : NULL;
+	if (!b || pid <= 0)
+		return;
+	ac_slot c = atomic_load_explicit(&b->reap[(unsigned long)pid % LG_REAP], memory_order_relaxed);
+	struct lg_proc *kid = slot_of(c);
+	if (!kid)
+		return;
+	uint64_t id = atomic_load(&kid->id);
+	/* Ours, with that pid, not reused meanwhile (the exchange fails if the
+	 * slot was taken again: another generation). */
+	if (id_pid(id) != pid || (id & ID_REAPED) || atomic_load(&kid->parent) != s)
+		return;
+	atomic_compare_exchange_strong(&kid->id, &id, id | ID_REAPED);
 }

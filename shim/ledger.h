@@ -109,6 +109,11 @@ bool ac_ledger_note_from_parent(uint32_t ino);
  * entry), and our copy of fd is that same socket. */
 uint32_t ac_ledger_noted_ino(int fd, ac_epoch ep);
 
+/* This process has reaped its child pid (wait*: it is gone for good): its
+ * slot may be taken again without a kill(pid, 0).  No system call;
+ * async-signal-safe. */
+void ac_ledger_reaped(long pid);
+
 /* Read a slot; false if the handle is stale (slot reused) or invalid. */
 bool ac_ledger_read(ac_slot s, struct ac_lview *v);
 

@@ -62,6 +62,7 @@ SLOT(close_range); SLOT(closefrom); SLOT(syscall); SLOT(recvmsg); SLOT(recvmmsg)
 SLOT(execve); SLOT(execvp); SLOT(execvpe); SLOT(fexecve); SLOT(execveat);
 SLOT(_Fork); SLOT(fork); SLOT(sendmsg); SLOT(sendmmsg); SLOT(_exit); SLOT(quick_exit); SLOT(clone);
 SLOT(posix_spawn); SLOT(posix_spawnp);
+SLOT(wait); SLOT(waitpid); SLOT(wait3); SLOT(wait4); SLOT(waitid);
 #undef SLOT
 #define REAL(name, type) ((type)resolve(&slot_##name, #name))
 
@@ -148,6 +149,31 @@ int ac_real_execvpe(const char *f, char *const a[], char *const e[]) { return RE
 int ac_real_fexecve(int fd, char *const a[], char *const e[]) { return REAL(fexecve, fexecve_fn)(fd, a, e); }
 pid_t ac_real__Fork(void) { return REAL(_Fork, fork_fn)(); }
 AC_HOT pid_t ac_real_fork(void) { return REAL(fork, fork_fn)(); }
+/* The wait family: the raw wait4/waitid while dlsym runs (all of them are
+ * system calls in glibc; waitid's fifth argument, the rusage, may be 0). */
+typedef pid_t (*wait_fn)(int *);
+typedef pid_t (*waitpid_fn)(pid_t, int *, int);
+typedef pid_t (*wait3_fn)(int *, int, struct rusage *);
+typedef pid_t (*wait4_fn)(pid_t, int *, int, struct rusage *);
+typedef int (*waitid_fn)(idtype_t, id_t, siginfo_t *, int);
+pid_t ac_real_wait(int *st)
+{
+	wait_fn f = REAL(wait, wait_fn);
+	return f ? f(st) : (pid_t)ac_sys(SYS_wait4, -1, (long)st, 0, 0, 0, 0);
+}
+pid_t ac_real_waitpid(pid_t p, int *st, int o)
+{
+	waitpid_fn f = REAL(waitpid, waitpid_fn);
+	return f ? f(p, st, o) : (pid_t)ac_sys(SYS_wait4, p, (long)st, o, 0, 0, 0);
+}
+pid_t ac_real_wait3(int *st, int o, struct rusage *ru)
+{
+	wait3_fn f = REAL(wait3, wait3_fn);
+	return f ? f(st, o, ru) : (pid_t)ac_sys(SYS_wait4, -1, (long)st, o, (long)ru, 0, 0);
+}
+pid_t ac_real_wait4(pid_t p, int *st, int o, struct rusage *ru) { CALL_OR_SYS(wait4, wait4_fn, SYS_wait4, p, st, o, ru); }
+int ac_real_waitid(idtype_t t, id_t id, siginfo_t *si, int o) { CALL_OR_SYS(waitid, waitid_fn, SYS_waitid, t, id, si, o); }
+
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef int (*sendmmsg_fn)(int, struct mmsghdr *, unsigned, int);
 ssize_t ac_real_sendmsg(int fd, const struct msghdr *m, int f) { CALL_OR_SYS(sendmsg, sendmsg_fn, SYS_sendmsg, fd, m, f); }
@@ -205,6 +231,8 @@ void ac_real_resolve_all(void)
 		{&slot_execveat, "execveat"}, {&slot__Fork, "_Fork"}, {&slot_fork, "fork"},
 		{&slot_sendmsg, "sendmsg"}, {&slot_sendmmsg, "sendmmsg"},
 		{&slot__exit, "_exit"}, {&slot_quick_exit, "quick_exit"}, {&slot_clone, "clone"},
+		{&slot_wait, "wait"}, {&slot_waitpid, "waitpid"}, {&slot_wait3, "wait3"}, {&slot_wait4, "wait4"},
+		{&slot_waitid, "waitid"},
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		resolve(all[i].slot, all[i].name);

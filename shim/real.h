@@ -51,6 +51,12 @@ pid_t ac_real_fork(void);
 ssize_t ac_real_sendmsg(int fd, const struct msghdr *msg, int flags);
 int ac_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
 __attribute__((noreturn)) void ac_real__exit(int status);
+#include <sys/wait.h>
+pid_t ac_real_wait(int *status);
+pid_t ac_real_waitpid(pid_t pid, int *status, int options);
+pid_t ac_real_wait3(int *status, int options, struct rusage *ru);
+pid_t ac_real_wait4(pid_t pid, int *status, int options, struct rusage *ru);
+int ac_real_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
 __attribute__((noreturn)) void ac_real_quick_exit(int status);
 
 /* A system call that never goes through libc's wrappers or ours; returns the
