@@ -106,6 +106,12 @@ AC_HOT static long own_pid(void) { return ac_sys(SYS_getpid, 0, 0, 0, 0, 0, 0); 
 #define ID_REAPED (1u << 31)
 AC_HOT static long id_pid(uint64_t id) { return (long)((uint32_t)id & ~ID_REAPED); }
 
+/* Two reads of a slot's id word, before and after reading the slot: still
+ * the same process?  Its being reaped meanwhile (the bit) does not count as
+ * a new owner: a reader walking up through a parent that has just been
+ * reaped still sees that parent's children. */
+AC_HOT static bool same_holder(uint64_t now, uint64_t before) { return (now | ID_REAPED) == (before | ID_REAPED); }
+
 /* A slot (or table) whose process is gone may be taken again. */
 static bool id_dead(uint64_t id)
 {
@@ -594,7 +600,7 @@ AC_HOT bool ac_ledger_birth(ac_slot s, ac_epoch *birth)
 		return false;
 	uint64_t id = atomic_load(&p->id);
 	*birth = atomic_load(&p->birth);
-	return atomic_load(&p->id) == id; /* not reused meanwhile */
+	return same_holder(atomic_load(&p->id), id); /* not reused meanwhile */
 }
 
 AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
@@ -614,7 +620,7 @@ AC_HOT bool ac_ledger_read(ac_slot s, struct ac_lview *v)
 	v->forked = atomic_load(&p->forked) != 0;
 	v->last_fork = atomic_load(&p->last_fork);
 	v->ext_ppid = (long)atomic_load(&p->ext_ppid);
-	return atomic_load(&p->id) == id; /* not reused meanwhile */
+	return same_holder(atomic_load(&p->id), id); /* not reused meanwhile */
 }
 
 /* The record of ino in t: its word, 0 if none. */
