@@ -19,48 +19,39 @@
 
 #include <sys/wait.h>
 
-/* wait4's status: did it reap pid? */
-AC_HOT static pid_t reaped(pid_t pid, int status)
+/* The program's own status pointer goes to the real call (an invalid one
+ * fails with EFAULT as without the library; a call that reports nothing
+ * leaves it untouched), ours only when it passed NULL.  *st is read only
+ * for a pid: then the call wrote it. */
+AC_HOT static pid_t reaped(pid_t pid, const int *st)
 {
-	if (pid > 0 && (WIFEXITED(status) || WIFSIGNALED(status)) && ac_on())
+	if (pid > 0 && (WIFEXITED(*st) || WIFSIGNALED(*st)) && ac_on())
 		ac_ledger_reaped(pid);
 	return pid;
 }
 
 AC_EXPORT pid_t wait(int *status)
 {
-	int st = 0;
-	pid_t r = ac_real_wait(&st);
-	if (status && r > 0)
-		*status = st;
-	return reaped(r, st);
+	int own, *st = status ? status : &own;
+	return reaped(ac_real_wait(st), st);
 }
 
 AC_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
-	int st = 0;
-	pid_t r = ac_real_waitpid(pid, &st, options);
-	if (status && r > 0)
-		*status = st;
-	return reaped(r, st);
+	int own, *st = status ? status : &own;
+	return reaped(ac_real_waitpid(pid, st, options), st);
 }
 
 AC_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
-	int st = 0;
-	pid_t r = ac_real_wait3(&st, options, ru);
-	if (status && r > 0)
-		*status = st;
-	return reaped(r, st);
+	int own, *st = status ? status : &own;
+	return reaped(ac_real_wait3(st, options, ru), st);
 }
 
 AC_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	int st = 0;
-	pid_t r = ac_real_wait4(pid, &st, options, ru);
-	if (status && r > 0)
-		*status = st;
-	return reaped(r, st);
+	int own, *st = status ? status : &own;
+	return reaped(ac_real_wait4(pid, st, options, ru), st);
 }
 
 AC_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)

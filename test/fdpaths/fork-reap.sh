@@ -1,7 +1,8 @@
 #!/bin/bash
 # fork-reap.sh - the wait family under the library (shim/hook_wait.c).
 #   api       wait, waitpid (NULL status, WNOHANG, WUNTRACED, WCONTINUED),
-#             wait3, wait4, waitid (WNOWAIT, WNOHANG), ECHILD: every result,
+#             wait3, wait4, waitid (WNOWAIT, WNOHANG), ECHILD, an invalid
+#             status pointer (EFAULT, not a crash): every result,
 #             status and errno the same with and without the library
 #   reaped    8,400 children, each reaped (the five calls in turn) before
 #             the next fork: once all 8,192 ledger slots have been used, a

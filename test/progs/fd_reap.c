@@ -52,6 +52,10 @@ static void api(void)
 	p = child(0); st = 0x5a5a; errno = 0; r = (long)wait3(&st, 0, &ru); e = errno; line("wait3 exit", r, p, st, e);
 	p = child(0); st = 0x5a5a; errno = 0; r = (long)wait4(p, &st, 0, &ru); e = errno; line("wait4 exit", r, p, st, e);
 	p = child(0); errno = 0; r = (long)waitpid(p, NULL, 0); e = errno; line("waitpid NULL status", r, p, 0, e);
+	/* An invalid status pointer: EFAULT (the kernel reaps the child all
+	 * the same: the next wait finds none). */
+	p = child(0); errno = 0; r = (long)waitpid(p, (int *)8, 0); e = errno; line("waitpid bad status", r, p, 0, e);
+	errno = 0; r = (long)waitpid(p, NULL, WNOHANG); e = errno; line("waitpid after EFAULT", r, p, 0, e);
 	p = child(2);
 	st = 0x5a5a; errno = 0; r = (long)waitpid(p, &st, WNOHANG); e = errno; line("waitpid WNOHANG running", r, p, st, e);
 	kill(p, SIGSTOP);
