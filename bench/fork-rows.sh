@@ -225,7 +225,6 @@ per_conn() {
 		!on { next }
 		{ name = $2; sub(/\(.*/, "", name); if (name !~ /^[a-z_0-9]+$/ || name == "exit_group") next
 		  who = ($1 == parent) ? "parent" : "handler"
-		  if (!(name in seen)) seen[name] = 1
 		  n[who " " name]++ }
 		END { for (k in n) printf "%s %.2f\n", k, n[k] / (m + 10) }' "$1"
 }
