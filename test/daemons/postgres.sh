@@ -90,6 +90,16 @@ pg_stop() {
 	dmn_kill_group "$PG_PID"
 }
 
+# case_start NAME PORT [VAR=VALUE...]: the capture and the server of one
+# case; when either fails, the case fails, everything stops, and it returns 1.
+case_start() {
+	capture_start "$2" && pg_start "$@" && return 0
+	capture_stop
+	fail "$1" "setup failed"
+	pg_stop
+	return 1
+}
+
 # holders PORT: the pids holding the established server side of PORT.
 holders() {
 	ss -Htnp state established "( sport = :$1 )" 2>/dev/null |
@@ -133,29 +143,21 @@ pg_verdict() {
 # --- a whole result ------------------------------------------------------------
 port=23740
 name=postgres-query
-if capture_start "$port" && pg_start "$name" "$port"; then
+if case_start "$name" "$port"; then
 	with_timeout 30 "$PY" "$CLIENT" "$port" 2000 1000 full >"$AC_TMP/$name.client" 2>"$AC_TMP/$name.cerr"
 	capture_stop || echo "  capture incomplete"
 	pg_verdict "$name" "" fin "$port" "$AC_TMP/$name.client" 2000
 	grep -q "kept-armed:shared-with-pid-" "$AC_TMP/$name.err" ||
 		echo "  INFO the postmaster's close did not log kept-armed (debug log: $AC_TMP/$name.err)"
-else
-	capture_stop
-	fail "$name" "setup failed"
+	pg_stop
 fi
-pg_stop
 
 # --- the backend killed mid-result ----------------------------------------------
 # kill_case NAME PORT EXPECT [VAR=VALUE...]
 kill_case() {
 	local name=$1 port=$2 expect=$3 cpid pids="" bpid why=""
 	shift 3
-	if ! capture_start "$port" || ! pg_start "$name" "$port" "$@"; then
-		capture_stop
-		fail "$name" "setup failed"
-		pg_stop
-		return
-	fi
+	case_start "$name" "$port" "$@" || return
 	ac_bg cpid "$AC_TMP/$name.client" "$AC_TMP/$name.cerr" "$PY" "$CLIENT" "$port" 200000 1000 gate "$AC_TMP/$name.gate"
 	if bpid=$(wait_for_line "$AC_TMP/$name.client" '^PROGRESS ' 20 "$cpid"); then
 		bpid=${bpid#PROGRESS }
@@ -182,12 +184,7 @@ kill_case postgres-kill-backend-off 23742 eof ABORTCLOSE=off
 terminate_case() {
 	local name=$1 port=$2 expect=$3 cpid bpid why=""
 	shift 3
-	if ! capture_start "$port" || ! pg_start "$name" "$port" "$@"; then
-		capture_stop
-		fail "$name" "setup failed"
-		pg_stop
-		return
-	fi
+	case_start "$name" "$port" "$@" || return
 	ac_bg cpid "$AC_TMP/$name.client" "$AC_TMP/$name.cerr" "$PY" "$CLIENT" "$port" 0 0 idle "$AC_TMP/$name.gate"
 	if bpid=$(wait_for_line "$AC_TMP/$name.client" '^PROGRESS ' 20 "$cpid"); then
 		bpid=${bpid#PROGRESS }
@@ -216,12 +213,7 @@ terminate_case postgres-terminate-status-0-1 23744 fatal-fin ABORTCLOSE_ON_EXIT=
 sibling_case() {
 	local name=$1 port=$2 expect=$3 c1 c2 b1 b2 why=""
 	shift 3
-	if ! capture_start "$port" || ! pg_start "$name" "$port" "$@"; then
-		capture_stop
-		fail "$name" "setup failed"
-		pg_stop
-		return
-	fi
+	case_start "$name" "$port" "$@" || return
 	ac_bg c1 "$AC_TMP/$name.client1" "$AC_TMP/$name.cerr1" "$PY" "$CLIENT" "$port" 0 0 idle "$AC_TMP/$name.gate"
 	ac_bg c2 "$AC_TMP/$name.client" "$AC_TMP/$name.cerr" "$PY" "$CLIENT" "$port" 0 0 idle "$AC_TMP/$name.gate"
 	if b1=$(wait_for_line "$AC_TMP/$name.client1" '^PROGRESS ' 20 "$c1") &&
@@ -258,7 +250,7 @@ sibling_case postgres-crash-ends-the-others-off 23747 fin ABORTCLOSE=off
 # --- 100 sessions ----------------------------------------------------------------
 port=23748
 name=postgres-load
-if capture_start "$port" && pg_start "$name" "$port"; then
+if case_start "$name" "$port"; then
 	ok=0 bad=""
 	for i in $(seq 100); do
 		with_timeout 30 "$PY" "$CLIENT" "$port" 200 1000 full >"$AC_TMP/$name.$i" 2>&1
@@ -276,9 +268,6 @@ if capture_start "$port" && pg_start "$name" "$port"; then
 	else
 		fail "$name" "$ev ${bad}"
 	fi
-else
-	capture_stop
-	fail "$name" "setup failed"
+	pg_stop
 fi
-pg_stop
 ac_finish
