@@ -9,11 +9,15 @@
 # round by round (one run, interleaved: the load of the machine moves all
 # alike):
 #   A  no library
-#   E  an empty preloaded library (bench/empty_preload.c): what any
-#      LD_PRELOAD library costs a fork - the floor under ours
+#   E  an empty preloaded library (bench/empty_preload.c, linked as one
+#      executable segment like ours): what any LD_PRELOAD library costs a
+#      fork - the floor under ours
+#   M  E plus the two mappings the library makes as it runs, the ledger's
+#      shared one and the overlay (bench/maps_preload.c): B/M is what the
+#      library's code and system calls cost
 #   O  the library with ABORTCLOSE=off (loaded, does nothing)
 #   B  the library
-# Ratio = median B / median A over the rounds (and B / E).  The cpu row:
+# Ratio = median B / median A over the rounds (and B / E, B / M).  The cpu row:
 # the CPU time (user + system) of the server and all its handlers per
 # connection - what the machine pays, on whichever CPU; steadier than the
 # wall-clock rows, whose rounds spread by +-30 % here.  Goal (issue 10):
@@ -28,6 +32,9 @@
 # and B interleaved.  Its own fork (a Python process: more pages to copy,
 # children that touch their copy of the heap) costs more than a millisecond
 # here: what the library adds is within its noise.
+#
+# Then PostgreSQL's postmaster, the fork-per-connection server issue 10
+# names, with N live sessions (bench/pg-rows.sh, its knobs BENCH_PG_*).
 #
 # Knobs: BENCH_FORK_NS ("10 100 1000"; empty: only the Python rows), BENCH_FORK_ROUNDS (9),
 # BENCH_FORK_M (200 measured connections per round), BENCH_FORK_PY_NS
@@ -57,7 +64,8 @@ built() {
 }
 built "$BIN/bench_fork" bench/fork.c
 built "$BIN/faultcost" bench/faultcost.c
-built "$BIN/empty_preload.so" bench/empty_preload.c -fPIC -shared
+built "$BIN/empty_preload.so" bench/empty_preload.c -fPIC -shared -Wl,-z,noseparate-code
+built "$BIN/maps_preload.so" bench/maps_preload.c -fPIC -shared -Wl,-z,noseparate-code
 [ -f "$LIB" ] || { echo "bench: $LIB not built" >&2; exit 1; }
 OUT=$(mktemp /tmp/acbench-fork.XXXXXX)
 trap '[ -n "${BENCH_FORK_RAW:-}" ] && cp "$OUT" "$BENCH_FORK_RAW"; rm -f "$OUT"' EXIT
@@ -71,6 +79,7 @@ one_round() {
 	B) pre="LD_PRELOAD=$LIB" ;;
 	O) pre="LD_PRELOAD=$LIB ABORTCLOSE=off" ;;
 	E) pre="LD_PRELOAD=$BIN/empty_preload.so" ;;
+	M) pre="LD_PRELOAD=$BIN/maps_preload.so" ;;
 	esac
 	local script='[ "$NETNS" = 1 ] && ip link set lo up
 		ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -86,17 +95,7 @@ one_round() {
 	[ -n "$r" ] && printf '%s %s %s\n' "$mode" "$n" "$r"
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-# ci: the distribution-free 95 % confidence interval of a median, "LO HI":
-# the order statistics at n/2 -+ 0.98 sqrt(n) (the binomial's normal
-# approximation; 21 rounds: the 6th and the 16th smallest).  How far the
-# per-round ratio can be trusted: on this 2-vCPU VM an empty library's E/A
-# moves by +-10 % from one run to the next.
-ci() { sort -g | awk '{ a[NR] = $1 } END {
-	if (NR < 3) { print "nan nan"; exit }
-	lo = int(NR / 2 - 0.98 * sqrt(NR)); hi = int(NR / 2 + 1 + 0.98 * sqrt(NR) + 0.999)
-	if (lo < 1) lo = 1; if (hi > NR) hi = NR
-	print a[lo], a[hi] }'; }
+. "$ROOT/bench/lib-stats.sh"
 vals() { awk -v m="$1" -v n="$2" -v k="$3" '$1 == m && $2 == n { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$OUT"; }
 # per-round ratios X/A (rounds are the r-th A and the r-th X line of one N)
 ratios() {
@@ -105,39 +104,48 @@ ratios() {
 
 echo "6. fork-per-connection server: N live handlers; per new connection accept+fork+close at the parent,"
 echo "   and the new handler's close with N live siblings (M=$M per round, $ROUNDS rounds, interleaved:"
-echo "   A none, E an empty preloaded library, O the library with ABORTCLOSE=off, B the library)"
+echo "   A none, E an empty preloaded library, M E + the library's two run-time mappings,"
+echo "   O the library with ABORTCLOSE=off, B the library)"
 for r in $(seq "$ROUNDS"); do
 	for n in $NS; do
-		for mode in A E O B; do
+		for mode in A E M O B; do
 			one_round "$mode" "$n" >>"$OUT" || echo "bench: fork round $mode N=$n failed" >&2
 		done
 	done
 done
 JSON=$ROOT/build/bench-fork.json
 ROWS=""
+MODES="A E M O B"
+# row N KEY LABEL STAT: one line, every mode's STAT (median or q25) of KEY,
+# then B/A (with the per-round median and its interval for the medians),
+# B/E, B/M and E/A; the medians also go into the JSON (J).
+row() {
+	local n=$1 key=$2 label=$3 stat=$4 line="" m v
+	declare -A x
+	for m in $MODES; do
+		v=$(vals "$m" "$n" "$key" | $stat)
+		x[$m]=$v
+		line="$line$(awk -v m="$m" -v v="$v" 'BEGIN { printf "  %s %6.1f", m, v / 1000 }')"
+	done
+	local pr lo hi
+	pr=$(ratios "$n" "$key" | median)
+	read -r lo hi < <(ratios "$n" "$key" | ci)
+	awk -v l="$label" -v line="$line" -v a="${x[A]}" -v e="${x[E]}" -v mm="${x[M]}" -v b="${x[B]}" \
+	    -v pr="$pr" -v lo="$lo" -v hi="$hi" -v stat="$stat" 'BEGIN {
+		printf "%s%s us   B/A x%.2f", l, line, (a > 0 ? b / a : 0)
+		if (stat == "median") printf " (per-round x%.2f [%.2f-%.2f])", pr, lo, hi
+		printf "  B/E x%.2f  B/M x%.2f  E/A x%.2f\n", (e > 0 ? b / e : 0), (mm > 0 ? b / mm : 0), (a > 0 ? e / a : 0) }'
+	[ "$stat" = median ] || return 0
+	J="$J, \"${key}_ratio\": ${pr:-null}"
+	for m in $MODES; do J="$J, \"${key}_${m}\": ${x[$m]:-null}"; done
+}
 for n in $NS; do
-	pa=$(vals A "$n" parent_ns | median) pe=$(vals E "$n" parent_ns | median)
-	po=$(vals O "$n" parent_ns | median) pb=$(vals B "$n" parent_ns | median)
-	ca=$(vals A "$n" child_close_ns | median) ce=$(vals E "$n" child_close_ns | median)
-	co=$(vals O "$n" child_close_ns | median) cb=$(vals B "$n" child_close_ns | median)
-	pr=$(ratios "$n" parent_ns | median) cr=$(ratios "$n" child_close_ns | median)
-	read -r prl prh < <(ratios "$n" parent_ns | ci)
-	read -r crl crh < <(ratios "$n" child_close_ns | ci)
-	read -r url urh < <(ratios "$n" cpu_ns | ci)
-	ua=$(vals A "$n" cpu_ns | median) ue=$(vals E "$n" cpu_ns | median)
-	uo=$(vals O "$n" cpu_ns | median) ub=$(vals B "$n" cpu_ns | median)
-	ur=$(ratios "$n" cpu_ns | median)
-	ROWS="$ROWS${ROWS:+, }{\"n\": $n, \"parent_ns_A\": $pa, \"parent_ns_E\": $pe, \"parent_ns_O\": $po, \"parent_ns_B\": $pb, \"parent_ratio\": $pr, \"child_close_ns_A\": $ca, \"child_close_ns_E\": $ce, \"child_close_ns_O\": $co, \"child_close_ns_B\": $cb, \"child_ratio\": $cr, \"cpu_ns_A\": $ua, \"cpu_ns_E\": $ue, \"cpu_ns_O\": $uo, \"cpu_ns_B\": $ub, \"cpu_ratio\": $ur}"
-	awk -v n="$n" -v pa="$pa" -v pe="$pe" -v po="$po" -v pb="$pb" -v pr="$pr" \
-	    -v ca="$ca" -v ce="$ce" -v co="$co" -v cb="$cb" -v cr="$cr" \
-	    -v ua="$ua" -v ue="$ue" -v uo="$uo" -v ub="$ub" -v ur="$ur" \
-	    -v prl="$prl" -v prh="$prh" -v crl="$crl" -v crh="$crh" -v url="$url" -v urh="$urh" 'BEGIN {
-		printf "   N=%-5d parent:  A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f  E/A x%.2f\n",
-			n, pa / 1000, pe / 1000, po / 1000, pb / 1000, (pa > 0 ? pb / pa : 0), pr, prl, prh, (pe > 0 ? pb / pe : 0), (pa > 0 ? pe / pa : 0)
-		printf "           handler: A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f\n",
-			ca / 1000, ce / 1000, co / 1000, cb / 1000, (ca > 0 ? cb / ca : 0), cr, crl, crh, (ce > 0 ? cb / ce : 0)
-		printf "           cpu:     A %6.1f  E %6.1f  O %6.1f  B %6.1f us   B/A x%.2f (per-round x%.2f [%.2f-%.2f])  B/E x%.2f\n",
-			ua / 1000, ue / 1000, uo / 1000, ub / 1000, (ua > 0 ? ub / ua : 0), ur, url, urh, (ue > 0 ? ub / ue : 0) }'
+	J="\"n\": $n"
+	row "$n" parent_ns "$(printf '   N=%-5d parent: ' "$n")" median
+	row "$n" parent_ns "   first quartile:" q25
+	row "$n" child_close_ns "           handler:" median
+	row "$n" cpu_ns "           cpu:    " median
+	ROWS="$ROWS${ROWS:+, }{$J}"
 done
 echo "   ([lo-hi]: 95 % confidence interval of the per-round median ratio)"
 echo "   (cpu: user + system time of the server and all its handlers per connection, any CPU)"
@@ -244,3 +252,6 @@ fi
 echo "   what a page fault costs here (bench/faultcost.c; the library's share per fork is in page faults):"
 "$BIN/faultcost"
 echo "   wrote $JSON"
+# The same question asked of PostgreSQL, the server issue 10 names
+# (bench/pg-rows.sh; BENCH_PG_NS= skips it).
+bash "$ROOT/bench/pg-rows.sh" || echo "bench: postgres rows failed" >&2
