@@ -33,7 +33,10 @@
  *      or "released everything at exit"): not a holder.  Written before the
  *      looking (seq_cst), so of two holders closing at the same instant at
  *      least one sees the other's record and disarms (the tie of today's
- *      "board", now kept for good);
+ *      "board", now kept for good).  A holder found in another fork tree
+ *      (exec'd since, an SCM_RIGHTS peer, outside the ledger) writes its
+ *      records where we cannot see them: the answer says so (cross) and a
+ *      closing release takes turns with it in tie.c;
  *   b. the kernel: /proc/PID/fd (procfd.c), same fd number first;
  *   c. when the kernel cannot be asked (non-dumpable process: EACCES; no
  *      /proc: ENOENT) and the candidate is a library process of this ledger
@@ -73,6 +76,7 @@ struct question {
 	ac_slot parent;   /* our parent's slot */
 	ac_epoch my_birth;
 	bool note;        /* the parent's note about this socket (ledger.h) */
+	bool cross;       /* the holder found writes no release record we see (tie.c) */
 	const char *why;  /* first reason an answer was unknown */
 	long why_pid;
 };
@@ -129,6 +133,9 @@ AC_HOT static long holds(struct question *q, ac_slot s, const struct ac_lview *v
 	const char *why = "fd-table-unreadable-pid-";
 	switch (ac_procfd_holds(q->my_pid, v->pid, q->fd, q->ino, &why)) {
 	case AC_PROC_YES:
+		/* Since its exec it records its releases in a ledger of its own. */
+		if (v->state == AC_LS_EXECED)
+			q->cross = true;
 		return v->pid;
 	case AC_PROC_NO:
 		return 0; /* the kernel wins */
@@ -163,6 +170,7 @@ static int kernel_child(long pid, void *ctx)
 	switch (ask_kernel(q, pid)) {
 	case AC_PROC_YES:
 		q->found = pid;
+		q->cross = true;
 		return 1;
 	case AC_PROC_UNREADABLE:
 		unknown(q, "child-fd-table-unreadable-pid-", pid);
@@ -268,7 +276,7 @@ AC_HOT __attribute__((noinline)) static long newest_child_quick(int fd, uint32_t
 	struct ac_lview v;
 	bool complete;
 	if (ac_ledger_each_child(me, ep, AC_EPOCH_MAX, first_child, f) <= 0 || !ac_ledger_read(f->c, &v) ||
-	    v.parent != me || v.pid <= 0 || v.state == AC_LS_ALL_RELEASED ||
+	    v.parent != me || v.pid <= 0 || v.state == AC_LS_ALL_RELEASED || v.state == AC_LS_EXECED ||
 	    ac_ledger_release_epoch(f->c, ino, v.birth, &complete) != 0)
 		return 0;
 	return ac_procfd_same_fd(my_pid, v.pid, fd) == 1 ? v.pid : 0;
@@ -326,6 +334,7 @@ static void outside(struct question *q, long ppid)
 	switch (ask_kernel(q, ppid)) {
 	case AC_PROC_YES:
 		q->found = ppid;
+		q->cross = true;
 		return;
 	case AC_PROC_UNREADABLE:
 		unknown(q, "parent-fd-table-unreadable-not-in-ledger-pid-", ppid);
@@ -362,6 +371,7 @@ AC_HOT static void peer(struct question *q, long pid)
 	switch (ask_kernel(q, pid)) {
 	case AC_PROC_YES:
 		q->found = pid;
+		q->cross = true;
 		break;
 	case AC_PROC_UNREADABLE:
 		unknown(q, "peer-fd-table-unreadable-pid-", pid);
@@ -386,7 +396,7 @@ AC_HOT static bool forking_now(void)
 
 /* Everything but the common case (newest_child_quick). */
 __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, ac_slot me, ac_epoch ep, ac_epoch cur,
-					    long sent_to)
+					    long sent_to, bool *cross)
 {
 	struct question q = {.fd = fd, .ino = ino, .my_pid = my_pid, .me = me};
 	if (ac_made_since_last_fork(ep, cur)) {
@@ -438,6 +448,7 @@ __attribute__((noinline)) static int search(int fd, uint32_t ino, long my_pid, a
 		}
 		peer(&q, sent_to);
 	}
+	*cross = q.cross;
 	if (q.found)
 		return (int)q.found;
 	if (q.why) {
@@ -462,9 +473,36 @@ AC_HOT static long noted_socket(int fd, ac_entry e)
 	return ac_ledger_noted_ino(fd, ep);
 }
 
-AC_HOT int ac_find_other_holder(int fd, ac_entry e)
+/* Does process pid still hold the socket of fd (entry e)?  1 yes, 0 no, -1
+ * cannot tell.  The kernel only: tie.c asks it under its lock. */
+int ac_still_holds(int fd, ac_entry e, int pid)
 {
 	int saved = errno;
+	long ino = noted_socket(fd, e);
+	if (!ino)
+		ino = socket_ino(fd);
+	int r = -1;
+	if (ino > 0) {
+		const char *why = NULL;
+		switch (ac_procfd_holds(ac_ledger_pid(), pid, fd, (uint32_t)ino, &why)) {
+		case AC_PROC_YES:
+			r = 1;
+			break;
+		case AC_PROC_NO:
+			r = 0;
+			break;
+		case AC_PROC_UNREADABLE:
+			break;
+		}
+	}
+	AC_ERRNO_RESTORE(saved);
+	return r;
+}
+
+AC_HOT int ac_find_other_holder(int fd, ac_entry e, bool *cross)
+{
+	int saved = errno;
+	*cross = false;
 	long ino = noted_socket(fd, e);
 	if (!ino)
 		ino = socket_ino(fd);
@@ -485,7 +523,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e)
 		note_to_child(me, (uint32_t)ino, fd, f.c, f.born, ep);
 		result = (int)pid;
 	} else
-		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to);
+		result = search(fd, (uint32_t)ino, my_pid, me, ep, cur, sent_to, cross);
 	if (result > 0 && forking_now()) {
 		result = -1;
 		if (ac_log_enabled(AC_LEVEL_INFO))

@@ -63,8 +63,10 @@ static ac_entry implicit_close(int oldfd, int newfd, struct ac_closing *c)
 /* dup2/dup3 failed: newfd still holds its socket, armed as before. */
 static void undo_implicit_close(int newfd, ac_entry e)
 {
-	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP) && ac_get(newfd) == e)
+	if (ac_entry_armed(e) && !(e & AC_F_GAVE_UP) && ac_get(newfd) == e) {
+		ac_tie_undo(newfd); /* a lock of tie.c that the close would have dropped */
 		ac_arm(newfd);
+	}
 }
 
 AC_EXPORT int dup2(int oldfd, int newfd)

@@ -20,6 +20,8 @@
 	X(getsockopt, "adopt, exec listener", "SO_DOMAIN/TYPE/PROTOCOL/ACCEPTCONN/LINGER")         \
 	X(fstat, "release", "socket inode (holders.c, alias walk, ledger record)")                \
 	X(fcntl, "exec", "F_GETFD: which fds the exec closes")                                   \
+	X(fcntl, "release (tie.c)", "F_SETLK/F_UNLCK on the socket: holders of two fork trees take turns") \
+	X(nanosleep, "release (tie.c)", "20 us between two tries of that lock")                 \
 	X(getpid, "release, fork, log", "own pid")                                               \
 	X(getppid, "release (identity.c)", "is the ledger's parent alive and the same")          \
 	X(waitid, "release (identity.c)", "P_PID WNOHANG|WNOWAIT|WEXITED: is our child alive")    \

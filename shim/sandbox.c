@@ -186,6 +186,10 @@ static const struct call calls[] = {
 #ifdef SYS_kcmp
 	{ "kcmp(KCMP_FILE)", SYS_kcmp, { A_PID, A_PID, 0 /* KCMP_FILE */, A_SOCK, A_SOCK, 0 }, ALWAYS },
 #endif
+	/* Two holders of different fork trees closing at once take turns
+	 * (tie.c): a record lock on the socket, retried after a short sleep. */
+	{ "fcntl(F_SETLK)", SYS_fcntl, { A_SOCK, F_SETLK, A_PTR, 0, 0, 0 }, ALWAYS },
+	{ "nanosleep", SYS_nanosleep, { A_PTR, 0, 0, 0, 0, 0 }, ALWAYS },
 	/* Will an exec'd or spawned program run under the library (exec_target.c:
 	 * hook_exec.c before an exec, also in a vfork child; spawn.c before
 	 * posix_spawn): the file's mode, its ELF header and program headers,
@@ -301,7 +305,8 @@ static void step_back(const char *why, const char *via)
 		if (!ac_entry_armed(e) || (e & AC_F_LISTENER))
 			continue;
 		if (ac_maybe_shared(fd, e)) {
-			int pid = ac_find_other_holder(fd, e);
+			bool cross; /* no close follows here: no tie to settle */
+			int pid = ac_find_other_holder(fd, e, &cross);
 			if (pid > 0) {
 				/* The search recorded a release in the ledger (holders.c
 				 * writes it before looking); this process keeps the

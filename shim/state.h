@@ -234,8 +234,25 @@ bool ac_has_alias(int fd, ac_entry e, int skip_lo, int skip_hi);
 /* Another live process that holds the socket of fd: its pid, 0 if none was
  * found, -1 if it cannot be told (then the caller disarms: invariant 1, and
  * the reason is logged at info level).  Records in the ledger that this
- * process lets go of the socket (holders.c). */
-int ac_find_other_holder(int fd, ac_entry e);
+ * process lets go of the socket (holders.c).  *cross: the holder found
+ * writes its release records where we cannot see them (another fork tree:
+ * exec'd since, an SCM_RIGHTS peer, from outside the ledger), so a close of
+ * its own at this instant is not seen either (tie.c). */
+int ac_find_other_holder(int fd, ac_entry e, bool *cross);
+
+/* Does process pid still hold the socket of fd?  1 yes, 0 no, -1 cannot
+ * tell (the kernel only; holders.c). */
+int ac_still_holds(int fd, ac_entry e, int pid);
+
+/* A release that the fd's close follows found pid holding the socket, in
+ * another fork tree (cross): take turns with that holder's own close and
+ * ask again (tie.c).  A holder's pid, 0 or -1 as ac_find_other_holder (-1
+ * is logged). */
+int ac_settle_tie(int fd, ac_entry e, int pid);
+
+/* A release whose close did not follow after all (a failed dup2): give the
+ * turn back (tie.c). */
+void ac_tie_undo(int fd);
 
 /* Adopt fd received with SCM_RIGHTS from process sender (0: unknown). */
 void ac_adopt_received(int fd, long sender);

@@ -1,0 +1,99 @@
+/* tie.c - two holders of one socket in different fork trees, closing it at
+ * the same instant.
+ *
+ * The problem.  holders.c asks "does another process still hold this
+ * socket?" before a close disarms it.  Within one fork tree the ledger
+ * settles a tie: each holder writes its release record before it looks, so
+ * of two closing at once at least one sees the other's record and disarms.
+ * A holder in another tree - a process that exec'd since (its records go to
+ * the ledger of its new program), an SCM_RIGHTS peer, the parent of a
+ * process that came from outside - writes where we cannot read.  Both may
+ * then see the other still holding the socket in the kernel, both keep it
+ * armed, and the last close sends RST after a graceful end: data lost
+ * (test/fdpaths/tie.sh: one close in four, before this module, with the
+ * debug log widening the window).
+ *
+ * The model: let the kernel make them take turns.  A release that the fd's
+ * close follows, and that found such a holder, takes a POSIX record lock on
+ * the socket (fcntl F_SETLK, a write lock on byte 0), asks the kernel again
+ * about that holder, and decides.  A POSIX lock belongs to the process, so
+ * the two holders exclude each other although they share one open file
+ * description (flock and OFD locks belong to the description: both would
+ * "own" them).  The kernel drops the lock in the close itself
+ * (fs/open.c filp_close -> locks_remove_posix), after it has taken the fd
+ * out of the table (fs/file.c file_close_fd): so the second holder, once it
+ * has the lock, sees the first one gone and disarms: FIN, every byte.
+ *
+ * Waiting: the other holder's turn is its own holder question and close, a
+ * few microseconds.  At most WAIT_TRIES x WAIT_NS of retries (nanosleep,
+ * raw, no cancellation point); after that, or when the lock cannot be taken
+ * at all (ENOLCK...), the socket is disarmed (invariant 1: never RST after
+ * a graceful end) with one info line: gave-up:tie-...  A process that takes
+ * the lock at exit keeps it until the kernel closes its fds, so a holder
+ * closing then may wait its time out and disarm: protection lost, never
+ * data.  A holder without the library takes no lock: nothing changes for
+ * it.  Not done for the release before an exec (its fds close only if the
+ * exec succeeds).
+ *
+ * Async-signal-safe (fcntl, nanosleep); no lock of our own; errno kept. */
+#include "state.h"
+#include "log.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#define WAIT_TRIES 100
+#define WAIT_NS 20000L /* 20 us: with the default timer slack, about 2-7 ms in all */
+
+/* 1: ours; 0: another process kept it for the whole wait; -1: no lock. */
+static int take_turn(int fd)
+{
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	for (int i = 0;; i++) {
+		if (ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0) == 0)
+			return 1;
+		if (errno != EAGAIN && errno != EACCES)
+			return -1;
+		if (i == WAIT_TRIES)
+			return 0;
+		struct timespec ts = {0, WAIT_NS};
+		ac_sys(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+	}
+}
+
+int ac_settle_tie(int fd, ac_entry e, int pid)
+{
+	int saved = errno;
+	int turn = take_turn(fd);
+	int r = -1;
+	if (turn <= 0) {
+		if (ac_log_enabled(AC_LEVEL_INFO))
+			ac_log_fd(AC_LEVEL_INFO, fd, turn == 0 ? "gave-up:tie-wait-too-long-pid-" : "gave-up:tie-lock-failed-pid-",
+				  pid);
+		goto out;
+	}
+	/* Ours until our close: the kernel's answer now is the answer. */
+	r = ac_still_holds(fd, e, pid);
+	if (r == 1)
+		r = pid;
+	else if (r == 0) {
+		/* That one let go meanwhile: anyone else?  (Under the lock too.) */
+		bool cross;
+		r = ac_find_other_holder(fd, e, &cross);
+	} else if (ac_log_enabled(AC_LEVEL_INFO))
+		ac_log_fd(AC_LEVEL_INFO, fd, "gave-up:tie-holder-unreadable-pid-", pid);
+out:
+	AC_ERRNO_RESTORE(saved);
+	return r;
+}
+
+void ac_tie_undo(int fd)
+{
+	int saved = errno;
+	struct flock l = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0);
+	AC_ERRNO_RESTORE(saved);
+}

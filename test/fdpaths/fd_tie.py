@@ -1,0 +1,120 @@
+"""fd_tie.py - two holders of one TCP connection in different fork trees
+(test/fdpaths/tie.sh): P, a server, hands each accepted connection over to
+Q, an unrelated process, with SCM_RIGHTS, and both close it at one instant.
+
+    python3 fd_tie.py recv SOCKPATH END
+    python3 fd_tie.py send PORT SOCKPATH TRIALS BYTES
+
+recv (Q): listens on the UNIX socket SOCKPATH, prints "READY-UNIX", takes
+one connection from P; for each socket received (with a deadline, CLOCK_
+MONOTONIC ns) it answers one byte, then ends it by END:
+  close  busy-waits for the deadline and closes it (the same instant as P)
+  hold   prints "HOLDING" and keeps it: the test SIGKILLs Q
+  lock   takes a POSIX write lock on byte 0 of the socket itself before it
+         answers (as a holder stopped in the middle of its own close would
+         hold it), prints "LOCKED", waits for the file SOCKPATH.go (at most
+         20 s), closes
+Q exits 0 when P closes the UNIX connection.
+
+send (P): listens on 127.0.0.1:PORT, prints "READY <port>", connects to Q;
+TRIALS times: connects a client of its own, accepts, writes BYTES of the
+pattern of test/progs/testnet.h to the accepted socket, hands it to Q with
+a deadline 3 ms ahead, waits for Q's byte, busy-waits for the deadline and
+closes its copy (prints "CLOSED" after the first), then reads the client to
+the end: EOF with every byte exact, or ECONNRESET.  Prints
+"RESULT trials=N eof=E reset=R bad=B" (bad: EOF with wrong or missing
+bytes)."""
+import fcntl
+import os
+import socket
+import struct
+import sys
+import time
+
+K = 0x9E3779B97F4A7C15
+MASK = (1 << 64) - 1
+
+
+def pattern(n):
+    return bytes(((i * K) & MASK) >> 56 for i in range(n))
+
+
+def until(deadline):
+    while time.monotonic_ns() < deadline:
+        pass
+
+
+def recv_main(path, end):
+    us = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    us.bind(path)
+    us.listen(1)
+    print("READY-UNIX", flush=True)
+    u, _ = us.accept()
+    held = []
+    while True:
+        msg, fds, _, _ = socket.recv_fds(u, 16, 1)
+        if not msg:
+            return
+        (deadline,) = struct.unpack("!Q", msg[:8])
+        if end == "lock":  # before the answer: P closes after it
+            fcntl.lockf(fds[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("LOCKED", flush=True)
+        u.sendall(b"k")
+        if end == "close":
+            until(deadline)
+            os.close(fds[0])
+        elif end == "hold":
+            held.append(fds[0])
+            print("HOLDING", flush=True)
+        else:
+            for _ in range(2000):
+                if os.path.exists(path + ".go"):
+                    break
+                time.sleep(0.01)
+            os.close(fds[0])
+
+
+def send_main(port, path, trials, nbytes):
+    data = pattern(nbytes)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(16)
+    print(f"READY {port}", flush=True)
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.connect(path)
+    eof = reset = bad = 0
+    for i in range(trials):
+        c = socket.create_connection(("127.0.0.1", port), timeout=30)
+        a, _ = ls.accept()
+        a.sendall(data)
+        deadline = time.monotonic_ns() + 3_000_000
+        socket.send_fds(u, [struct.pack("!Q", deadline)], [a.fileno()])
+        if u.recv(1) != b"k":
+            sys.exit("fd_tie: no answer from the receiver")
+        until(deadline)
+        a.close()
+        if i == 0:
+            print("CLOSED", flush=True)
+        got = b""
+        try:
+            while True:
+                x = c.recv(65536)
+                if not x:
+                    break
+                got += x
+            if got == data:
+                eof += 1
+            else:
+                bad += 1
+        except ConnectionResetError:
+            reset += 1
+        c.close()
+    u.close()
+    print(f"RESULT trials={trials} eof={eof} reset={reset} bad={bad}", flush=True)
+
+
+if sys.argv[1] == "recv":
+    recv_main(sys.argv[2], sys.argv[3])
+else:
+    send_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

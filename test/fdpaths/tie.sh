@@ -1,0 +1,106 @@
+#!/bin/bash
+# tie.sh - two holders of one connection in different fork trees close it at
+# the same instant (shim/tie.c).  Victim: fd_tie.py.  P, a server, hands each
+# accepted connection to Q, an unrelated process started separately (its
+# release records are in a ledger P cannot see), with SCM_RIGHTS; both
+# close it at one instant (a deadline on CLOCK_MONOTONIC).  The debug log of
+# both widens the window between each one's holder question and its close:
+#   simultaneous     200 connections: every one EOF with every byte at the
+#                    client, 0 RST and 200 FIN from the server port.  Before
+#                    tie.c both kept it armed about one time in four (RST);
+#   receiver-crashes P closes, Q holds it and is SIGKILLed: RST (taking
+#                    turns keeps the protection), control ABORTCLOSE=off: FIN;
+#   lock-held        Q holds the turn (a POSIX lock on the socket, as a
+#                    holder stopped inside its own close would): P waits a
+#                    bounded time, disarms and says so (gave-up:tie-wait-too-
+#                    long), Q's later close: FIN and every byte.
+# Ports 23800-23809.
+. "$(dirname "$0")/../lib.sh"
+need_lib
+need_tool tcpdump
+need_tool python3
+PY=$(command -v /usr/bin/python3 || command -v python3)
+VICTIM="$(dirname "$0")/fd_tie.py"
+
+# tie_start NAME PORT TRIALS Q_END [VAR=VALUE...]: Q, then P, each under the
+# library with a debug log of its own; sets P_OUT, P_LOG, Q_PID, Q_OUT, P_PID.
+tie_start() {
+	local name=$1 port=$2 trials=$3 qend=$4
+	shift 4
+	local d="$AC_TMP/$name"
+	mkdir -p "$d"
+	SOCK="$d/u"
+	Q_OUT="$d/q.out" P_OUT="$d/p.out" P_LOG="$d/p.log"
+	ac_bg Q_PID "$Q_OUT" "$d/q.err" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$d/q.log" \
+		ABORTCLOSE_LOG_LEVEL=debug "$@" "$PY" "$VICTIM" recv "$SOCK" "$qend"
+	if ! wait_for_line "$Q_OUT" '^READY-UNIX' 10 "$Q_PID" >/dev/null; then
+		fail "$name" "receiver not ready: $(head -c 300 "$d/q.err")"
+		return 1
+	fi
+	capture_start "$port" || { fail "$name" "no capture"; return 1; }
+	ac_bg P_PID "$P_OUT" "$d/p.err" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$P_LOG" \
+		ABORTCLOSE_LOG_LEVEL=debug "$@" "$PY" "$VICTIM" send "$port" "$SOCK" "$trials" 4096
+}
+
+# tie_end NAME: wait for both (bounded), stop the capture; the RESULT line.
+tie_end() {
+	local name=$1
+	ac_wait "$P_PID" 60 || { fail "$name" "sender: status $? $(head -c 300 "$AC_TMP/$name/p.err")"; capture_stop; return 1; }
+	ac_wait "$Q_PID" 20 || true
+	capture_stop || { fail "$name" "capture incomplete"; return 1; }
+	RESULT=$(grep -m1 '^RESULT' "$P_OUT")
+	[ -n "$RESULT" ] || { fail "$name" "no RESULT: $(head -c 300 "$AC_TMP/$name/p.err")"; return 1; }
+}
+
+# --- simultaneous graceful closes ---------------------------------------------
+port=23800
+if tie_start simultaneous $port 200 close && tie_end simultaneous; then
+	rst=$(count_rst_from server $port) fin=$(count_fin_from server $port)
+	kept=$(grep -c 'kept-armed' "$P_LOG" "$AC_TMP/simultaneous/q.log" | awk -F: '{ s += $2 } END { print s + 0 }')
+	if [ "$RESULT" = "RESULT trials=200 eof=200 reset=0 bad=0" ] && [ "$rst" = 0 ] && [ "$fin" = 200 ]; then
+		pass "simultaneous ($RESULT; wire: $fin FIN, 0 RST; $kept closes kept it armed for the other)"
+	else
+		fail simultaneous "$RESULT; wire from the server: $rst RST, $fin FIN (want 0, 200)"
+	fi
+fi
+
+# --- the receiver crashes after the sender's close ------------------------------
+for mode in on off; do
+	port=$((port + 1))
+	name=receiver-crashes-$mode
+	env=()
+	[ $mode = off ] && env=(ABORTCLOSE=off)
+	tie_start "$name" $port 1 hold "${env[@]}" || continue
+	if ! wait_for_line "$P_OUT" '^CLOSED' 20 "$P_PID" >/dev/null || ! wait_for_line "$Q_OUT" '^HOLDING' 20 "$Q_PID" >/dev/null; then
+		fail "$name" "no hand-over: $(head -c 300 "$AC_TMP/$name/p.err")"
+		capture_stop
+		continue
+	fi
+	kill -KILL "$Q_PID"
+	tie_end "$name" || continue
+	rst=$(count_rst_from server $port) fin=$(count_fin_from server $port)
+	if [ $mode = on ]; then want="RESULT trials=1 eof=0 reset=1 bad=0" wr=1 wf=0; else want="RESULT trials=1 eof=1 reset=0 bad=0" wr=0 wf=1; fi
+	if [ "$RESULT" = "$want" ] && [ "$rst" = $wr ] && [ "$fin" = $wf ]; then
+		pass "$name ($RESULT; wire: $rst RST, $fin FIN)"
+	else
+		fail "$name" "$RESULT (want $want); wire: $rst RST, $fin FIN (want $wr, $wf)"
+	fi
+done
+
+# --- a holder that keeps the turn ------------------------------------------------
+port=$((port + 1))
+if tie_start lock-held $port 1 lock; then
+	if wait_for_line "$Q_OUT" '^LOCKED' 20 "$Q_PID" >/dev/null && wait_for_line "$P_OUT" '^CLOSED' 20 "$P_PID" >/dev/null; then
+		: >"$SOCK.go" # Q may close now
+	fi
+	if tie_end lock-held; then
+		rst=$(count_rst_from server $port) fin=$(count_fin_from server $port)
+		line=$(grep -m1 "gave-up:tie-wait-too-long-pid-$Q_PID" "$P_LOG")
+		if [ "$RESULT" = "RESULT trials=1 eof=1 reset=0 bad=0" ] && [ "$rst" = 0 ] && [ "$fin" = 1 ] && [ -n "$line" ]; then
+			pass "lock-held ($RESULT; wire: 1 FIN, 0 RST; P: ${line#*: })"
+		else
+			fail lock-held "$RESULT; wire: $rst RST, $fin FIN; P's log: $(tr '\n' '|' <"$P_LOG" | head -c 400)"
+		fi
+	fi
+fi
+ac_finish
