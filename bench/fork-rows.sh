@@ -249,7 +249,7 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2
 else
 	echo "   (strace missing or not permitted: no system call counts)"
 fi
-echo "   what a page fault costs here (bench/faultcost.c; the library's share per fork is in page faults):"
+echo "   what a system call and a page fault cost here (bench/faultcost.c; the library's three at the parent, hot):"
 "$BIN/faultcost"
 echo "   wrote $JSON"
 # The same question asked of PostgreSQL, the server issue 10 names
