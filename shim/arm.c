@@ -276,13 +276,6 @@ __attribute__((noinline)) static void log_disarmed(int fd, const char *why)
 	ac_log_fd(AC_LEVEL_DEBUG, fd, ev, 0);
 }
 
-/* Does the fd's close follow this release at once?  Every release but the
- * one before an exec (the fds close only if the exec succeeds). */
-AC_HOT static bool closes_after(const char *why)
-{
-	return !(why[0] == 'e' && why[1] == 'x' && why[2] == 'e' && why[3] == 'c' && why[4] == 0);
-}
-
 AC_HOT uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const char *why)
 {
 	/* A listener's linger only matters to the connections it passes on, and
@@ -310,7 +303,9 @@ AC_HOT uint32_t ac_release(int fd, ac_entry e, int skip_lo, int skip_hi, const c
 	if (ac_maybe_shared(fd, e)) {
 		bool cross;
 		int pid = ac_find_other_holder(fd, e, &cross);
-		if (pid > 0 && cross && closes_after(why))
+		/* Every release is followed by the fd's close (a failed dup2 or
+		 * exec gives the turn back: ac_tie_undo). */
+		if (pid > 0 && cross)
 			pid = ac_settle_tie(fd, e, pid);
 		if (pid > 0) {
 			ac_log_fd(AC_LEVEL_DEBUG, fd, "kept-armed:shared-with-pid-", pid);

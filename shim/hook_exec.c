@@ -125,6 +125,7 @@ static void after_failed_exec(void)
 	for (int fd = 0; fd <= max; fd++) {
 		ac_entry e = ac_get(fd);
 		if (e & AC_F_EXEC_TMP) {
+			ac_tie_undo(fd); /* a turn of tie.c the exec's close would have ended */
 			if (!(e & AC_F_GAVE_UP))
 				ac_arm(fd);
 			ac_set(fd, e & ~AC_F_EXEC_TMP);

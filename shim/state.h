@@ -244,14 +244,13 @@ int ac_find_other_holder(int fd, ac_entry e, bool *cross);
  * tell (the kernel only; holders.c). */
 int ac_still_holds(int fd, ac_entry e, int pid);
 
-/* A release that the fd's close follows found pid holding the socket, in
- * another fork tree (cross): take turns with that holder's own close and
- * ask again (tie.c).  A holder's pid, 0 or -1 as ac_find_other_holder (-1
+/* A release found pid holding the socket, in another fork tree (cross):
+ * take turns with that holder's own close and ask again (tie.c).  A holder's pid, 0 or -1 as ac_find_other_holder (-1
  * is logged). */
 int ac_settle_tie(int fd, ac_entry e, int pid);
 
-/* A release whose close did not follow after all (a failed dup2): give the
- * turn back (tie.c). */
+/* A release whose close did not follow after all (a failed dup2 or exec):
+ * give the turn back (tie.c). */
 void ac_tie_undo(int fd);
 
 /* Adopt fd received with SCM_RIGHTS from process sender (0: unknown). */

@@ -31,9 +31,10 @@
  * a graceful end) with one info line: gave-up:tie-...  A process that takes
  * the lock at exit keeps it until the kernel closes its fds, so a holder
  * closing then may wait its time out and disarm: protection lost, never
- * data.  A holder without the library takes no lock: nothing changes for
- * it.  Not done for the release before an exec (its fds close only if the
- * exec succeeds).
+ * data; the same for a release before an exec, whose lock the kernel drops
+ * when the exec closes the fd (a failed exec or dup2 gives it back,
+ * ac_tie_undo).  A holder without the library takes no lock: nothing
+ * changes for it.
  *
  * Async-signal-safe (fcntl, nanosleep); no lock of our own; errno kept. */
 #include "state.h"

@@ -4,6 +4,7 @@ Q, an unrelated process, with SCM_RIGHTS, and both close it at one instant.
 
     python3 fd_tie.py recv SOCKPATH END
     python3 fd_tie.py send PORT SOCKPATH TRIALS BYTES
+    python3 fd_tie.py send-exec PORT TRIALS BYTES
 
 recv (Q): listens on the UNIX socket SOCKPATH, prints "READY-UNIX", takes
 one connection from P; for each socket received (with a deadline, CLOCK_
@@ -23,11 +24,18 @@ a deadline 3 ms ahead, waits for Q's byte, busy-waits for the deadline and
 closes its copy (prints "CLOSED" after the first), then reads the client to
 the end: EOF with every byte exact, or ECONNRESET.  Prints
 "RESULT trials=N eof=E reset=R bad=B" (bad: EOF with wrong or missing
-bytes)."""
+bytes).
+
+send-exec (P): the same TRIALS, but each accepted connection goes to a new
+child (subprocess: fork and exec, so its records are in a ledger of its
+own) that inherits it (pass_fds), says it runs, and at the deadline execs
+/bin/true with the socket close-on-exec: the exec closes its copy at the
+instant P closes its own (exec-at, the child's side)."""
 import fcntl
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -114,7 +122,58 @@ def send_main(port, path, trials, nbytes):
     print(f"RESULT trials={trials} eof={eof} reset={reset} bad={bad}", flush=True)
 
 
-if sys.argv[1] == "recv":
+def send_exec_main(port, trials, nbytes):
+    data = pattern(nbytes)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(16)
+    print(f"READY {port}", flush=True)
+    eof = reset = bad = 0
+    for _ in range(trials):
+        c = socket.create_connection(("127.0.0.1", port), timeout=30)
+        a, _ = ls.accept()
+        a.sendall(data)
+        child = subprocess.Popen([sys.executable, __file__, "exec-at", str(a.fileno())],
+                                 pass_fds=[a.fileno()], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if child.stdout.readline() != b"R\n":
+            sys.exit("fd_tie: the child did not start")
+        deadline = time.monotonic_ns() + 3_000_000
+        child.stdin.write(b"%d\n" % deadline)
+        child.stdin.flush()
+        until(deadline)
+        a.close()
+        got = b""
+        try:
+            while True:
+                x = c.recv(65536)
+                if not x:
+                    break
+                got += x
+            if got == data:
+                eof += 1
+            else:
+                bad += 1
+        except ConnectionResetError:
+            reset += 1
+        c.close()
+        child.wait(timeout=30)
+    print(f"RESULT trials={trials} eof={eof} reset={reset} bad={bad}", flush=True)
+
+
+def exec_at(fd):
+    print("R", flush=True)
+    deadline = int(sys.stdin.readline())
+    os.set_inheritable(fd, False)
+    until(deadline)
+    os.execv("/bin/true", ["true"])
+
+
+if sys.argv[1] == "exec-at":
+    exec_at(int(sys.argv[2]))
+elif sys.argv[1] == "send-exec":
+    send_exec_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+elif sys.argv[1] == "recv":
     recv_main(sys.argv[2], sys.argv[3])
 else:
     send_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

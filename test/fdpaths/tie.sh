@@ -8,6 +8,12 @@
 #   simultaneous     200 connections: every one EOF with every byte at the
 #                    client, 0 RST and 200 FIN from the server port.  Before
 #                    tie.c both kept it armed about one time in four (RST);
+#   exec-simultaneous 60 connections, each given to a new child (fork and
+#                    exec: a ledger of its own) that execs /bin/true with it
+#                    close-on-exec at the instant P closes: EOF with every
+#                    byte, 60 FIN, 0 RST.  Before, 59 of 60 ended with RST (the
+#                    child's release comes before the exec, the exec's close
+#                    of the fd long after: P saw it still holding);
 #   receiver-crashes P closes, Q holds it and is SIGKILLed: RST (taking
 #                    turns keeps the protection), control ABORTCLOSE=off: FIN;
 #   lock-held        Q holds the turn (a POSIX lock on the socket, as a
@@ -63,6 +69,31 @@ if tie_start simultaneous $port 200 close && tie_end simultaneous; then
 		fail simultaneous "$RESULT; wire from the server: $rst RST, $fin FIN (want 0, 200)"
 	fi
 fi
+
+# --- the other holder's copy closed by its exec ----------------------------------
+port=$((port + 5))
+d="$AC_TMP/exec-simultaneous"
+mkdir -p "$d"
+if capture_start $port; then
+	ac_bg P_PID "$d/p.out" "$d/p.err" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$d/lib.log" \
+		ABORTCLOSE_LOG_LEVEL=debug "$PY" "$VICTIM" send-exec $port 60 4096
+	st=0
+	ac_wait "$P_PID" 120 || st=$?
+	if capture_stop; then
+		RESULT=$(grep -m1 '^RESULT' "$d/p.out")
+		rst=$(count_rst_from server $port) fin=$(count_fin_from server $port)
+		if [ $st = 0 ] && [ "$RESULT" = "RESULT trials=60 eof=60 reset=0 bad=0" ] && [ "$rst" = 0 ] && [ "$fin" = 60 ]; then
+			pass "exec-simultaneous ($RESULT; wire: $fin FIN, 0 RST)"
+		else
+			fail exec-simultaneous "status $st, ${RESULT:-no RESULT: $(head -c 300 "$d/p.err")}; wire from the server: $rst RST, $fin FIN (want 0, 60)"
+		fi
+	else
+		fail exec-simultaneous "capture incomplete"
+	fi
+else
+	fail exec-simultaneous "no capture"
+fi
+port=$((port - 5))
 
 # --- the receiver crashes after the sender's close ------------------------------
 for mode in on off; do
