@@ -52,6 +52,35 @@ def until(deadline):
         pass
 
 
+def listen_on(port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(16)
+    print(f"READY {port}", flush=True)
+    return ls
+
+
+def outcome(c, data):
+    """How the client c saw its connection end: eof (every byte), bad, reset."""
+    got = b""
+    try:
+        while True:
+            x = c.recv(65536)
+            if not x:
+                break
+            got += x
+    except ConnectionResetError:
+        return "reset"
+    finally:
+        c.close()
+    return "eof" if got == data else "bad"
+
+
+def report(trials, counts):
+    print(f"RESULT trials={trials} eof={counts['eof']} reset={counts['reset']} bad={counts['bad']}", flush=True)
+
+
 def recv_main(path, end):
     us = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     us.bind(path)
@@ -84,14 +113,10 @@ def recv_main(path, end):
 
 def send_main(port, path, trials, nbytes):
     data = pattern(nbytes)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(16)
-    print(f"READY {port}", flush=True)
+    ls = listen_on(port)
     u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     u.connect(path)
-    eof = reset = bad = 0
+    counts = {"eof": 0, "reset": 0, "bad": 0}
     for i in range(trials):
         c = socket.create_connection(("127.0.0.1", port), timeout=30)
         a, _ = ls.accept()
@@ -104,32 +129,15 @@ def send_main(port, path, trials, nbytes):
         a.close()
         if i == 0:
             print("CLOSED", flush=True)
-        got = b""
-        try:
-            while True:
-                x = c.recv(65536)
-                if not x:
-                    break
-                got += x
-            if got == data:
-                eof += 1
-            else:
-                bad += 1
-        except ConnectionResetError:
-            reset += 1
-        c.close()
+        counts[outcome(c, data)] += 1
     u.close()
-    print(f"RESULT trials={trials} eof={eof} reset={reset} bad={bad}", flush=True)
+    report(trials, counts)
 
 
 def send_exec_main(port, trials, nbytes):
     data = pattern(nbytes)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(16)
-    print(f"READY {port}", flush=True)
-    eof = reset = bad = 0
+    ls = listen_on(port)
+    counts = {"eof": 0, "reset": 0, "bad": 0}
     for _ in range(trials):
         c = socket.create_connection(("127.0.0.1", port), timeout=30)
         a, _ = ls.accept()
@@ -143,22 +151,9 @@ def send_exec_main(port, trials, nbytes):
         child.stdin.flush()
         until(deadline)
         a.close()
-        got = b""
-        try:
-            while True:
-                x = c.recv(65536)
-                if not x:
-                    break
-                got += x
-            if got == data:
-                eof += 1
-            else:
-                bad += 1
-        except ConnectionResetError:
-            reset += 1
-        c.close()
+        counts[outcome(c, data)] += 1
         child.wait(timeout=30)
-    print(f"RESULT trials={trials} eof={eof} reset={reset} bad={bad}", flush=True)
+    report(trials, counts)
 
 
 def exec_at(fd):

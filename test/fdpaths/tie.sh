@@ -71,7 +71,7 @@ if tie_start simultaneous $port 200 close && tie_end simultaneous; then
 fi
 
 # --- the other holder's copy closed by its exec ----------------------------------
-port=$((port + 5))
+port=23805
 d="$AC_TMP/exec-simultaneous"
 mkdir -p "$d"
 if capture_start $port; then
@@ -93,9 +93,9 @@ if capture_start $port; then
 else
 	fail exec-simultaneous "no capture"
 fi
-port=$((port - 5))
 
 # --- the receiver crashes after the sender's close ------------------------------
+port=23800
 for mode in on off; do
 	port=$((port + 1))
 	name=receiver-crashes-$mode
@@ -119,7 +119,7 @@ for mode in on off; do
 done
 
 # --- a holder that keeps the turn ------------------------------------------------
-port=$((port + 1))
+port=23803
 if tie_start lock-held $port 1 lock; then
 	if wait_for_line "$Q_OUT" '^LOCKED' 20 "$Q_PID" >/dev/null && wait_for_line "$P_OUT" '^CLOSED' 20 "$P_PID" >/dev/null; then
 		: >"$SOCK.go" # Q may close now
