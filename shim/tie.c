@@ -36,7 +36,12 @@
  * ac_tie_undo).  A holder without the library takes no lock: nothing
  * changes for it.
  *
- * Async-signal-safe (fcntl, nanosleep); no lock of our own; errno kept. */
+ * Only this rare path takes the lock.  It is the kernel's, an arbiter
+ * between two processes, not a lock of the library's memory: taken with
+ * F_SETLK, which never blocks, and waited for only as above, so it cannot
+ * deadlock a signal handler, another thread or a forked child (POSIX locks
+ * are not inherited by fork; two threads of one process share the owner).
+ * Async-signal-safe (fcntl, nanosleep); errno kept. */
 #include "state.h"
 #include "log.h"
 #include "real.h"
