@@ -61,7 +61,9 @@ static int take_turn(int fd)
 	for (int i = 0;; i++) {
 		if (ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0) == 0)
 			return 1;
-		if (errno != EAGAIN && errno != EACCES)
+		/* Linux answers a conflict with EAGAIN (fs/locks.c
+		 * posix_lock_inode); EACCES would be a security module's no. */
+		if (errno != EAGAIN)
 			return -1;
 		if (i == WAIT_TRIES)
 			return 0;
