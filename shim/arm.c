@@ -202,6 +202,10 @@ void ac_adopt_received(int fd, long sender)
 	 * it, epoch 0: treated like an inherited socket, as before. */
 	ac_epoch ep = sender > 0 ? ac_epoch_now() : 0;
 	adopt(fd, "adopted:received", ep, sender > 0 ? sender : 0);
+	/* The sender's close can then see that we hold it without reading our
+	 * fd table (mark.c). */
+	if (ac_get(fd) & AC_F_MANAGED)
+		ac_mark_holding(fd);
 }
 
 /* Sockets live on sockfs, which numbers its inodes with a 32-bit counter:

@@ -22,7 +22,8 @@
  *      grandchild is found through the dead middle child's slot.
  *   2. SCM_RIGHTS peers (hook_sendmsg.c, hook_recvmsg.c): the process this
  *      one sent the socket to, the process it received it from
- *      (SO_PEERCRED of the UNIX socket).  O(fds of that process).
+ *      (SO_PEERCRED of the UNIX socket).  A receiver's mark on the socket
+ *      first (mark.c: one F_GETLK), else O(fds of that process).
  *   3. a socket that came from outside the ledger (inherited at exec or at
  *      load, e.g. inetd): the ledger's first process's parent and that
  *      parent's children, through /proc (O(siblings x fds)); the same, plus
@@ -351,6 +352,15 @@ AC_HOT static void peer(struct question *q, long pid)
 {
 	if (q->found || pid == 0)
 		return;
+	/* A receiver that still holds it has its mark on it (mark.c): one
+	 * system call, instead of reading the fd table of the receiver, or of
+	 * each of our children. */
+	long marked = ac_marked_by_other(q->fd);
+	if (marked > 0) {
+		q->found = marked;
+		q->cross = true;
+		return;
+	}
 	if (pid < 0) {
 		/* Sent where SO_PEERCRED could not name the receiver. */
 		unknown(q, "peer-unknown-pid-", q->my_pid);

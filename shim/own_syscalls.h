@@ -22,6 +22,7 @@
 	X(fcntl, "exec", "F_GETFD: which fds the exec closes")                                   \
 	X(fcntl, "release (tie.c)", "F_SETLK/F_UNLCK on the socket: holders of two fork trees take turns") \
 	X(nanosleep, "release (tie.c)", "20 us between two tries of that lock")                 \
+	X(fcntl, "recvmsg, release (mark.c)", "F_SETLK F_RDLCK: a received socket's holder mark; F_GETLK: another's") \
 	X(getpid, "release, fork, log", "own pid")                                               \
 	X(getppid, "release (identity.c)", "is the ledger's parent alive and the same")          \
 	X(waitid, "release (identity.c)", "P_PID WNOHANG|WNOWAIT|WEXITED: is our child alive")    \

@@ -189,6 +189,8 @@ static const struct call calls[] = {
 	/* Two holders of different fork trees closing at once take turns
 	 * (tie.c): a record lock on the socket, retried after a short sleep. */
 	{ "fcntl(F_SETLK)", SYS_fcntl, { A_SOCK, F_SETLK, A_PTR, 0, 0, 0 }, ALWAYS },
+	/* A received socket's holder mark, and the look for another's (mark.c). */
+	{ "fcntl(F_GETLK)", SYS_fcntl, { A_SOCK, F_GETLK, A_PTR, 0, 0, 0 }, ALWAYS },
 	{ "nanosleep", SYS_nanosleep, { A_PTR, 0, 0, 0, 0, 0 }, ALWAYS },
 	/* Will an exec'd or spawned program run under the library (exec_target.c:
 	 * hook_exec.c before an exec, also in a vfork child; spawn.c before

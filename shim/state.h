@@ -249,6 +249,11 @@ int ac_still_holds(int fd, ac_entry e, int pid);
  * is logged). */
 int ac_settle_tie(int fd, ac_entry e, int pid);
 
+/* Mark a received socket as held by this process; the pid of another
+ * process whose mark is on the socket of fd, or 0 (mark.c). */
+void ac_mark_holding(int fd);
+long ac_marked_by_other(int fd);
+
 /* A release whose close did not follow after all (a failed dup2 or exec):
  * give the turn back (tie.c). */
 void ac_tie_undo(int fd);

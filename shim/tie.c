@@ -83,8 +83,12 @@ int ac_settle_tie(int fd, ac_entry e, int pid)
 				  pid);
 		goto out;
 	}
-	/* Ours until our close: the kernel's answer now is the answer. */
-	r = ac_still_holds(fd, e, pid);
+	/* Ours until our close: the kernel's answer now is the answer (a
+	 * receiver's mark first: mark.c). */
+	long marked = ac_marked_by_other(fd);
+	r = marked > 0 ? 1 : ac_still_holds(fd, e, pid);
+	if (marked > 0)
+		pid = (int)marked;
 	if (r == 1)
 		r = pid;
 	else if (r == 0) {

@@ -2,7 +2,7 @@
 (test/fdpaths/tie.sh): P, a server, hands each accepted connection over to
 Q, an unrelated process, with SCM_RIGHTS, and both close it at one instant.
 
-    python3 fd_tie.py recv SOCKPATH END
+    python3 fd_tie.py recv SOCKPATH END [EXTRA]
     python3 fd_tie.py send PORT SOCKPATH TRIALS BYTES
     python3 fd_tie.py send-exec PORT TRIALS BYTES
 
@@ -15,7 +15,8 @@ MONOTONIC ns) it answers one byte, then ends it by END:
          answers (as a holder stopped in the middle of its own close would
          hold it), prints "LOCKED", waits for the file SOCKPATH.go (at most
          20 s), closes
-Q exits 0 when P closes the UNIX connection.
+Q exits 0 when P closes the UNIX connection.  EXTRA: first open /dev/null
+that many times (a receiver with many fds, as a busy worker has).
 
 send (P): listens on 127.0.0.1:PORT, prints "READY <port>", connects to Q;
 TRIALS times: connects a client of its own, accepts, writes BYTES of the
@@ -81,7 +82,8 @@ def report(trials, counts):
     print(f"RESULT trials={trials} eof={counts['eof']} reset={counts['reset']} bad={counts['bad']}", flush=True)
 
 
-def recv_main(path, end):
+def recv_main(path, end, extra):
+    fillers = [open("/dev/null", "rb") for _ in range(extra)]  # kept open until Q ends
     us = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     us.bind(path)
     us.listen(1)
@@ -169,6 +171,6 @@ if sys.argv[1] == "exec-at":
 elif sys.argv[1] == "send-exec":
     send_exec_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
 elif sys.argv[1] == "recv":
-    recv_main(sys.argv[2], sys.argv[3])
+    recv_main(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 0)
 else:
     send_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

@@ -16,6 +16,11 @@
 #                    of the fd long after: P saw it still holding);
 #   receiver-crashes P closes, Q holds it and is SIGKILLed: RST (taking
 #                    turns keeps the protection), control ABORTCLOSE=off: FIN;
+#   mark-*           Q (with 300 other fds) holds the connection when P
+#                    closes its copy: P finds Q's mark (shim/mark.c) and reads
+#                    no fd table (strace: no openat of /proc/Q/fd; before,
+#                    one scan of all of Q's fds per close); Q SIGKILLed: RST
+#                    (control ABORTCLOSE=off: FIN);
 #   lock-held        Q holds the turn (a POSIX lock on the socket, as a
 #                    holder stopped inside its own close would): P waits a
 #                    bounded time, disarms and says so (gave-up:tie-wait-too-
@@ -30,6 +35,9 @@ VICTIM="$(dirname "$0")/fd_tie.py"
 
 # tie_start NAME PORT TRIALS Q_END [VAR=VALUE...]: Q, then P, each under the
 # library with a debug log of its own; sets P_OUT, P_LOG, Q_PID, Q_OUT, P_PID.
+# Q_EXTRA: other fds Q opens first; P_WRAP: a command P runs under (strace).
+Q_EXTRA=0
+P_WRAP=()
 tie_start() {
 	local name=$1 port=$2 trials=$3 qend=$4
 	shift 4
@@ -38,13 +46,13 @@ tie_start() {
 	SOCK="$d/u"
 	Q_OUT="$d/q.out" P_OUT="$d/p.out" P_LOG="$d/p.log"
 	ac_bg Q_PID "$Q_OUT" "$d/q.err" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$d/q.log" \
-		ABORTCLOSE_LOG_LEVEL=debug "$@" "$PY" "$VICTIM" recv "$SOCK" "$qend"
+		ABORTCLOSE_LOG_LEVEL=debug "$@" "$PY" "$VICTIM" recv "$SOCK" "$qend" "$Q_EXTRA"
 	if ! wait_for_line "$Q_OUT" '^READY-UNIX' 10 "$Q_PID" >/dev/null; then
 		fail "$name" "receiver not ready: $(head -c 300 "$d/q.err")"
 		return 1
 	fi
 	capture_start "$port" || { fail "$name" "no capture"; return 1; }
-	ac_bg P_PID "$P_OUT" "$d/p.err" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$P_LOG" \
+	ac_bg P_PID "$P_OUT" "$d/p.err" "${P_WRAP[@]}" env LD_PRELOAD="$(ac_preload)" ABORTCLOSE_LOG="file:$P_LOG" \
 		ABORTCLOSE_LOG_LEVEL=debug "$@" "$PY" "$VICTIM" send "$port" "$SOCK" "$trials" 4096
 }
 
@@ -95,12 +103,25 @@ else
 fi
 
 # --- the receiver crashes after the sender's close ------------------------------
-port=23800
-for mode in on off; do
-	port=$((port + 1))
-	name=receiver-crashes-$mode
+# (mark-*: the same with 300 other fds in Q and P under strace)
+have_strace=0
+command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null && have_strace=1
+for name in receiver-crashes-on receiver-crashes-off mark-on mark-off; do
+	case $name in
+	receiver-crashes-on) port=23801 ;; receiver-crashes-off) port=23802 ;;
+	mark-on) port=23806 ;; mark-off) port=23807 ;;
+	esac
+	mode=${name##*-}
 	env=()
 	[ $mode = off ] && env=(ABORTCLOSE=off)
+	Q_EXTRA=0 P_WRAP=()
+	if [ "${name%%-*}" = mark ]; then
+		if [ $have_strace = 0 ]; then
+			if in_ci; then fail "$name" "strace missing"; else skip "$name" "strace missing"; fi
+			continue
+		fi
+		Q_EXTRA=300 P_WRAP=(strace -f -qq -o "$AC_TMP/$name.strace" -e trace=openat)
+	fi
 	tie_start "$name" $port 1 hold "${env[@]}" || continue
 	if ! wait_for_line "$P_OUT" '^CLOSED' 20 "$P_PID" >/dev/null || ! wait_for_line "$Q_OUT" '^HOLDING' 20 "$Q_PID" >/dev/null; then
 		fail "$name" "no hand-over: $(head -c 300 "$AC_TMP/$name/p.err")"
@@ -111,12 +132,20 @@ for mode in on off; do
 	tie_end "$name" || continue
 	rst=$(count_rst_from server $port) fin=$(count_fin_from server $port)
 	if [ $mode = on ]; then want="RESULT trials=1 eof=0 reset=1 bad=0" wr=1 wf=0; else want="RESULT trials=1 eof=1 reset=0 bad=0" wr=0 wf=1; fi
-	if [ "$RESULT" = "$want" ] && [ "$rst" = $wr ] && [ "$fin" = $wf ]; then
-		pass "$name ($RESULT; wire: $rst RST, $fin FIN)"
+	# mark-on: P's close must not have listed Q's fds (mark-off: the
+	# library is off, nothing is asked).
+	scans=0 said=""
+	if [ "${name%%-*}" = mark ]; then
+		scans=$(grep -c "/proc/$Q_PID/fd\"" "$AC_TMP/$name.strace")
+		said="; P listed Q's fd table $scans times"
+	fi
+	if [ "$RESULT" = "$want" ] && [ "$rst" = $wr ] && [ "$fin" = $wf ] && [ "$scans" = 0 ]; then
+		pass "$name ($RESULT; wire: $rst RST, $fin FIN$said)"
 	else
-		fail "$name" "$RESULT (want $want); wire: $rst RST, $fin FIN (want $wr, $wf)"
+		fail "$name" "$RESULT (want $want); wire: $rst RST, $fin FIN (want $wr, $wf)$said (want 0)"
 	fi
 done
+Q_EXTRA=0 P_WRAP=()
 
 # --- a holder that keeps the turn ------------------------------------------------
 port=23803
