@@ -483,14 +483,19 @@ AC_HOT static long noted_socket(int fd, ac_entry e)
 	return ac_ledger_noted_ino(fd, ep);
 }
 
+/* The inode of fd's socket: from the parent's note, else fstat (socket_ino). */
+AC_HOT static long socket_of(int fd, ac_entry e)
+{
+	long ino = noted_socket(fd, e);
+	return ino ? ino : socket_ino(fd);
+}
+
 /* Does process pid still hold the socket of fd (entry e)?  1 yes, 0 no, -1
  * cannot tell.  The kernel only: tie.c asks it under its lock. */
 int ac_still_holds(int fd, ac_entry e, int pid)
 {
 	int saved = errno;
-	long ino = noted_socket(fd, e);
-	if (!ino)
-		ino = socket_ino(fd);
+	long ino = socket_of(fd, e);
 	int r = -1;
 	if (ino > 0) {
 		const char *why = NULL;
@@ -513,9 +518,7 @@ AC_HOT int ac_find_other_holder(int fd, ac_entry e, bool *cross)
 {
 	int saved = errno;
 	*cross = false;
-	long ino = noted_socket(fd, e);
-	if (!ino)
-		ino = socket_ino(fd);
+	long ino = socket_of(fd, e);
 	int result = ino < 0 ? -1 : 0; /* not open; not a socket */
 	if (ino <= 0)
 		goto out;

@@ -19,26 +19,22 @@
  * proves nothing (a forked child, a program without the library, a
  * receiver that closed one of two fds of it): the search goes on as before.
  * A mark can say "held" only while that is true; a missing one costs the
- * O(fds) look, never data.  Byte 0 is tie.c's turn; a read lock never
- * conflicts with another's read lock, nor with a lock on byte 0.
+ * O(fds) look, never data.  A read lock never conflicts with another's
+ * read lock, nor with tie.c's turn on another byte (socklock.h).
  *
  * Visible to the program only through F_GETLK on its own sockets or
  * /proc/locks; a program that takes POSIX locks on a socket itself (none
  * known) would meet the mark of the other holder. */
 #include "state.h"
-#include "real.h"
+#include "socklock.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/syscall.h>
-
-#define MARK_BYTE 1
 
 void ac_mark_holding(int fd)
 {
 	int saved = errno;
-	struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = MARK_BYTE, .l_len = 1};
-	ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0);
+	struct flock l;
+	ac_socklock(fd, F_SETLK, F_RDLCK, AC_MARK_BYTE, &l);
 	AC_ERRNO_RESTORE(saved);
 }
 
@@ -47,9 +43,9 @@ long ac_marked_by_other(int fd)
 	int saved = errno;
 	/* Would a write lock of ours conflict?  Only with another process's
 	 * lock: our own never conflict with us. */
-	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = MARK_BYTE, .l_len = 1};
+	struct flock l;
 	long r = 0;
-	if (ac_sys(SYS_fcntl, fd, F_GETLK, (long)&l, 0, 0, 0) == 0 && l.l_type == F_RDLCK && l.l_pid > 0)
+	if (ac_socklock(fd, F_GETLK, F_WRLCK, AC_MARK_BYTE, &l) == 0 && l.l_type == F_RDLCK && l.l_pid > 0)
 		r = l.l_pid;
 	AC_ERRNO_RESTORE(saved);
 	return r;

@@ -245,8 +245,8 @@ int ac_find_other_holder(int fd, ac_entry e, bool *cross);
 int ac_still_holds(int fd, ac_entry e, int pid);
 
 /* A release found pid holding the socket, in another fork tree (cross):
- * take turns with that holder's own close and ask again (tie.c).  A holder's pid, 0 or -1 as ac_find_other_holder (-1
- * is logged). */
+ * take turns with that holder's own close and ask again (tie.c).  A
+ * holder's pid, 0 or -1 as ac_find_other_holder (-1 is logged). */
 int ac_settle_tie(int fd, ac_entry e, int pid);
 
 /* Mark a received socket as held by this process; the pid of another

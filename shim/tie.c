@@ -10,12 +10,13 @@
  * process that came from outside - writes where we cannot read.  Both may
  * then see the other still holding the socket in the kernel, both keep it
  * armed, and the last close sends RST after a graceful end: data lost
- * (test/fdpaths/tie.sh: one close in four, before this module, with the
- * debug log widening the window).
+ * (test/fdpaths/tie.sh, before this module and with the debug log widening
+ * the window: 68-131 of 200 simultaneous closes, 27-59 of 60 against an
+ * exec).
  *
- * The model: let the kernel make them take turns.  A release that the fd's
- * close follows, and that found such a holder, takes a POSIX record lock on
- * the socket (fcntl F_SETLK, a write lock on byte 0), asks the kernel again
+ * The model: let the kernel make them take turns.  A release that found
+ * such a holder takes a POSIX record lock on the socket (fcntl F_SETLK, a
+ * write lock on byte 0, socklock.h), asks the kernel again
  * about that holder, and decides.  A POSIX lock belongs to the process, so
  * the two holders exclude each other although they share one open file
  * description (flock and OFD locks belong to the description: both would
@@ -44,11 +45,9 @@
  * Async-signal-safe (fcntl, nanosleep); errno kept. */
 #include "state.h"
 #include "log.h"
-#include "real.h"
+#include "socklock.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/syscall.h>
 #include <time.h>
 
 #define WAIT_TRIES 100
@@ -57,9 +56,9 @@
 /* 1: ours; 0: another process kept it for the whole wait; -1: no lock. */
 static int take_turn(int fd)
 {
-	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	struct flock l;
 	for (int i = 0;; i++) {
-		if (ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0) == 0)
+		if (ac_socklock(fd, F_SETLK, F_WRLCK, AC_TURN_BYTE, &l) == 0)
 			return 1;
 		/* Linux answers a conflict with EAGAIN (fs/locks.c
 		 * posix_lock_inode); EACCES would be a security module's no. */
@@ -86,17 +85,25 @@ int ac_settle_tie(int fd, ac_entry e, int pid)
 	/* Ours until our close: the kernel's answer now is the answer (a
 	 * receiver's mark first: mark.c). */
 	long marked = ac_marked_by_other(fd);
-	r = marked > 0 ? 1 : ac_still_holds(fd, e, pid);
-	if (marked > 0)
-		pid = (int)marked;
-	if (r == 1)
+	if (marked > 0) {
+		r = (int)marked;
+		goto out;
+	}
+	switch (ac_still_holds(fd, e, pid)) {
+	case 1:
 		r = pid;
-	else if (r == 0) {
+		break;
+	case 0: {
 		/* That one let go meanwhile: anyone else?  (Under the lock too.) */
 		bool cross;
 		r = ac_find_other_holder(fd, e, &cross);
-	} else if (ac_log_enabled(AC_LEVEL_INFO))
-		ac_log_fd(AC_LEVEL_INFO, fd, "gave-up:tie-holder-unreadable-pid-", pid);
+		break;
+	}
+	default:
+		if (ac_log_enabled(AC_LEVEL_INFO))
+			ac_log_fd(AC_LEVEL_INFO, fd, "gave-up:tie-holder-unreadable-pid-", pid);
+		break;
+	}
 out:
 	AC_ERRNO_RESTORE(saved);
 	return r;
@@ -105,7 +112,7 @@ out:
 void ac_tie_undo(int fd)
 {
 	int saved = errno;
-	struct flock l = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-	ac_sys(SYS_fcntl, fd, F_SETLK, (long)&l, 0, 0, 0);
+	struct flock l;
+	ac_socklock(fd, F_SETLK, F_UNLCK, AC_TURN_BYTE, &l);
 	AC_ERRNO_RESTORE(saved);
 }
